@@ -1,0 +1,3 @@
+from recloom.cli.main import main
+
+main()

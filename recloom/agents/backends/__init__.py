@@ -1,0 +1,1 @@
+"""Backends: openai, vllm-server, vllm (offline), langchain, local (embedded non-LLM baseline)."""

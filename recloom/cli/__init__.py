@@ -1,0 +1,1 @@
+"""Command-line interface (typer). Sits on top of every other layer."""

@@ -1,0 +1,44 @@
+"""The ``recloom`` command. Each command group lives in its own module and is added here."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from recloom import __version__
+from recloom.errors import RecloomError
+
+app = typer.Typer(
+    name="recloom",
+    help="LLM-agent workflows for recommender systems, feeding PyTorch recommenders.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+
+
+@app.command()
+def version() -> None:
+    """Print the recloom version."""
+    typer.echo(__version__)
+
+
+def _register() -> None:
+    """Add the command groups. Imports stay inside the command modules' functions so that
+    ``recloom --help`` does not load torch."""
+
+
+_register()
+
+
+def main() -> None:
+    """Entry point: user errors print one clear line and exit 2 instead of a traceback."""
+    try:
+        app()
+    except RecloomError as exc:
+        typer.secho(f"error: {exc}", err=True, fg=typer.colors.RED)
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()

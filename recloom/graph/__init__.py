@@ -1,0 +1,1 @@
+"""Graph structures of the workflows: the Tree of Preferences, behaviour cliques, max-coverage."""

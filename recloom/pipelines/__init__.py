@@ -1,0 +1,1 @@
+"""Orchestration above ``agents`` and ``recmodels``: loops that alternate LLM steps and training."""

@@ -1,0 +1,1 @@
+"""PyTorch recommenders, trainer, optimisers and evaluation. Never imports ``recloom.agents``."""
