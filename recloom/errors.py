@@ -81,3 +81,8 @@ class SemanticValidationError(OutputError):
 
 class CacheMissError(RecloomError):
     """Strict replay asked for an entry the cache does not hold."""
+
+
+class TreeError(RecloomError):
+    """A Tree of Preferences operation that would break the tree (unknown id, non-sibling merge,
+    an item in two leaves, ...). Names the node or item ids involved."""
