@@ -1,4 +1,4 @@
-"""Item-wise frequency weights for EISAM and re-weighting, and the data head/tail split.
+"""Item-wise frequency weights for EISAM and re-weighting (head/tail groups: recmodels/groups.py).
 
 Paper: Zhang et al. 2026, "Taming the Long Tail: Efficient Item-wise Sharpness-Aware Minimization for
 LLM-based Recommender Systems" (seed 004, Secs. 5.1 and 6.2; spec: docs methods.md §5.3, §5.7).
@@ -159,16 +159,3 @@ def _group_mean_frequency(q: np.ndarray, groups: np.ndarray) -> np.ndarray:
     mean = np.bincount(ids, weights=q) / np.maximum(np.bincount(ids), 1)
     return mean[ids]
 
-
-def head_tail_groups(counts: np.ndarray, head_frac: float = 0.2) -> np.ndarray:
-    """Item -> 0 (data head: top ``head_frac`` of items by target count) or 1 (tail).
-
-    Ties are broken by item id (lower id first); the head holds round(head_frac * n_items) items.
-    """
-    if not 0.0 < head_frac < 1.0:
-        raise ConfigError(f"head_frac must be in (0, 1), got {head_frac}")
-    counts = np.asarray(counts)
-    order = np.lexsort((np.arange(counts.size), -counts))
-    groups = np.ones(counts.size, dtype=np.int64)
-    groups[order[: int(round(head_frac * counts.size))]] = 0
-    return groups

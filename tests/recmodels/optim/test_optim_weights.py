@@ -1,4 +1,4 @@
-"""Item frequencies, weighting functions and head/tail groups on hand-computed inputs."""
+"""Item frequencies and weighting functions on hand-computed inputs."""
 
 from __future__ import annotations
 
@@ -13,7 +13,6 @@ from recloom.recmodels.optim.weights import (
     f_exp,
     f_norm,
     frequencies,
-    head_tail_groups,
     item_counts,
 )
 
@@ -104,9 +103,3 @@ def test_bad_weighting_options_are_config_errors() -> None:
             ItemWeights.from_counts(counts, fn, **params)  # type: ignore[arg-type]
     assert issubclass(ConfigError, RecloomError)
 
-
-def test_head_tail_groups_top_fraction_with_ties_by_item_id() -> None:
-    groups = head_tail_groups(np.array([3, 1, 0, 1, 0]), head_frac=0.4)
-    assert groups.tolist() == [0, 0, 1, 1, 1]
-    groups = head_tail_groups(np.arange(10), head_frac=0.2)
-    assert np.flatnonzero(groups == 0).tolist() == [8, 9]
