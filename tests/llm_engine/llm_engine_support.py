@@ -1,0 +1,31 @@
+"""Shared pieces of the engine tests: the server handle and the schemas the tiny model answers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+
+@dataclass(frozen=True)
+class EngineServer:
+    """A running OpenAI-compatible vLLM server."""
+
+    base_url: str  # ends in /v1, as the openai client wants it
+    model: str
+    log_path: Path
+    startup_s: float
+
+
+# Strings, ints, lists and an enum: the shapes recloom's task outputs are made of.
+TICKET_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "title": {"type": "string", "maxLength": 60},
+        "score": {"type": "integer", "minimum": 0, "maximum": 10},
+        "tags": {"type": "array", "items": {"type": "string", "maxLength": 20}, "maxItems": 3},
+        "kind": {"enum": ["bug", "feature", "docs"]},
+    },
+    "required": ["title", "score", "tags", "kind"],
+    "additionalProperties": False,
+}
