@@ -1,8 +1,11 @@
 """Shared skeleton of the multi-interest sequential recommenders (MIND, ComiRec-SA, LARMI).
 
-Batches are sequential (see :mod:`recloom.recmodels.base`): ``item_seq`` LongTensor[B, L]
-(left-padded with 0, item ids shifted by +1) and, for training, ``item`` LongTensor[B] (0-based
-target). A subclass only builds the interests, :meth:`interests` -> ([B, K, d], mask [B, K] or None).
+Batches are sequential: ``item_seq`` LongTensor[B, L] (item ids shifted by +1, 0 = padding, left
+or right padded: every layer is padding-invariant) and, for training, ``item`` LongTensor[B]
+(0-based target). Windowed batches of :mod:`recloom.recmodels.sequences` (``window``, ``pos``:
+sample b predicts from ``item_seq[window[b], :pos[b] + 1]``) are expanded to one prefix per sample.
+Only the ``max_len`` most recent items of a history are used. A subclass only builds the interests,
+:meth:`interests` -> ([B, K, d], mask [B, K] or None).
 
 Training loss (LARMI Eq. 12): full-softmax InfoNCE over *all* items,
 ``-log softmax_v(f(u, v))[target]`` per sample, with f either the hard max readout of Eq. 11
@@ -22,6 +25,7 @@ from torch import Tensor, nn
 
 from recloom.errors import ConfigError, DataError
 from recloom.recmodels.base import Batch, Recommender
+from recloom.recmodels.layers.capsule import rank_from_end
 from recloom.recmodels.layers.readout import max_interest_scores, target_interest_scores
 
 Readout = Literal["max", "target"]
@@ -82,7 +86,13 @@ class MultiInterestRecommender(Recommender):
             raise DataError(f"{type(self).__name__}: item_seq must be [B, L], got shape {tuple(seq.shape)}")
         if seq.numel() and (int(seq.max()) > self.n_items or int(seq.min()) < 0):
             raise DataError(f"{type(self).__name__}: item_seq ids outside 0..{self.n_items} (0 = padding)")
-        return self.item_emb(seq), seq > 0
+        if "window" in batch:
+            positions = torch.arange(seq.shape[1], device=seq.device)
+            pos = require(batch, "pos", "windowed batch")
+            seq = seq[batch["window"]] * (positions[None, :] <= pos[:, None])
+        mask = seq > 0
+        mask = mask & (rank_from_end(mask) < self.config.max_len)
+        return self.item_emb(seq), mask
 
     @abstractmethod
     def interests(self, batch: Batch) -> tuple[Tensor, Tensor | None]:

@@ -12,8 +12,8 @@ agreement between an item's own prediction vector and the capsule it feeds. Conv
 methods.md §2.6: 3 iterations; routing logits initialised N(0, 1) and not learned; prediction vectors
 detached in every iteration but the last (gradients flow through the last pass only); the output
 capsules are the squashed e_k. The N(0, 1) initial logits are a fixed buffer (as in MIND's original
-implementation) indexed from the *end* of the sequence, so that left padding never shifts the logits
-of real items and evaluation is deterministic.
+implementation) indexed by each real item's rank from the most recent one, so that neither left nor
+right padding shifts the logits of real items, and evaluation is deterministic.
 """
 
 from __future__ import annotations
@@ -24,6 +24,12 @@ from torch import Tensor, nn
 from recloom.errors import ConfigError
 
 _EPS = 1e-9
+
+
+def rank_from_end(mask: Tensor) -> Tensor:
+    """For BoolTensor[B, L]: 0 for the last real item of a row, 1 for the one before, ...; 0 on padding."""
+    ranks = mask.flip(-1).long().cumsum(-1).flip(-1) - 1
+    return ranks.clamp(min=0) * mask
 
 
 def squash(x: Tensor, dim: int = -1) -> Tensor:
@@ -64,11 +70,11 @@ class CapsuleRouting(nn.Module):
 
     def forward(self, seq_emb: Tensor, mask: Tensor) -> Tensor:
         """``seq_emb`` [B, L, d], ``mask`` BoolTensor[B, L] (True = real item) -> capsules [B, K, d]."""
-        _, length, _ = seq_emb.shape
-        if length > self.max_len:
-            raise ConfigError(f"CapsuleRouting: history length {length} exceeds max_len={self.max_len}")
+        longest = int(mask.sum(-1).max()) if mask.numel() else 0
+        if longest > self.max_len:
+            raise ConfigError(f"CapsuleRouting: history length {longest} exceeds max_len={self.max_len}")
         u_hat = self.W(seq_emb)  # [B, L, d]
-        logits = self.init_logits[self.max_len - length :].unsqueeze(0).expand(seq_emb.shape[0], -1, -1)
+        logits = self.init_logits[rank_from_end(mask)]  # [B, L, K]
         keep = mask.unsqueeze(-1).to(seq_emb.dtype)  # [B, L, 1]
         capsules = seq_emb.new_zeros(seq_emb.shape[0], self.n_interests, self.dim)
         for it in range(self.n_iters):

@@ -5,7 +5,8 @@ For a history H in R^{L x d} (plus learned position embeddings, ComiRec's ``add_
     A = softmax_L( W2 tanh(W1 H^T) )    in R^{K x L}   (padded positions masked out)
     V_u = A H                           in R^{K x d}
 
-with W1 in R^{d_a x d} (d_a = 4d in ComiRec) and W2 in R^{K x d_a}.
+with W1 in R^{d_a x d} (d_a = 4d in ComiRec) and W2 in R^{K x d_a}. Position embeddings are indexed
+by the distance from the most recent item, so left or right padding does not move them.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import torch
 from torch import Tensor, nn
 
 from recloom.errors import ConfigError
+from recloom.recmodels.layers.capsule import rank_from_end
 from recloom.recmodels.layers.cluster_attention import masked_softmax
 
 
@@ -39,12 +41,12 @@ class SelfAttentiveInterests(nn.Module):
         """Attention weights A [B, K, L]; padded positions get weight 0."""
         keys = seq_emb
         if self.pos is not None:
-            length = seq_emb.shape[1]
-            if length > self.max_len:
+            longest = int(mask.sum(-1).max()) if mask.numel() else 0
+            if longest > self.max_len:
                 raise ConfigError(
-                    f"SelfAttentiveInterests: history length {length} exceeds max_len={self.max_len}"
+                    f"SelfAttentiveInterests: history length {longest} exceeds max_len={self.max_len}"
                 )
-            # positions counted from the end, so left padding does not move real items
-            keys = seq_emb + self.pos.weight[:length].flip(0).unsqueeze(0)
+            # positions counted back from the most recent item, so padding never moves real items
+            keys = seq_emb + self.pos(rank_from_end(mask))
         logits = self.W2(torch.tanh(self.W1(keys))).transpose(1, 2)  # [B, K, L]
         return masked_softmax(logits, mask.unsqueeze(1).expand_as(logits), dim=-1)

@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from recloom.errors import ConfigError
-from recloom.recmodels.layers.capsule import CapsuleRouting, squash
+from recloom.recmodels.layers.capsule import CapsuleRouting, rank_from_end, squash
 from recloom.recmodels.layers.cluster_attention import (
     ClusterAlignment,
     ClusterAttentionPooling,
@@ -23,7 +23,7 @@ def reference_routing(caps: CapsuleRouting, x: torch.Tensor) -> torch.Tensor:
     """Eqs. 14-15 written out for one user, item by item (no padding)."""
     length = x.shape[0]
     u = [caps.W.weight @ x[j] for j in range(length)]
-    g = caps.init_logits[caps.max_len - length :].clone()
+    g = caps.init_logits[:length].flip(0).clone()  # row r = r-th item counted back from the last
     e = None
     for it in range(caps.n_iters):
         b = torch.softmax(g, dim=1)
@@ -53,7 +53,7 @@ def test_capsule_shapes_and_golden_value() -> None:
     out = caps(x, torch.ones(1, 3, dtype=torch.bool))
     assert out.shape == (1, 2, 4)
     golden = torch.tensor(
-        [[0.072835, -0.148528, 0.011676, -0.031115], [0.372834, 0.015831, 0.154414, -0.440224]]
+        [[0.076243, -0.092364, 0.019115, -0.018716], [0.354697, -0.040661, 0.141311, -0.453562]]
     )
     assert torch.allclose(out[0], golden, atol=1e-5)
     assert torch.allclose(out[0], reference_routing(caps, x[0]), atol=1e-5)
@@ -75,9 +75,10 @@ def test_capsule_padding_does_not_change_output() -> None:
     real = torch.randn(1, 4, 8)
     base = caps(real, torch.ones(1, 4, dtype=torch.bool))
     garbage = torch.randn(1, 5, 8) * 10  # padded positions with arbitrary content
-    padded = torch.cat([garbage, real], dim=1)
-    mask = torch.tensor([[False] * 5 + [True] * 4])
-    assert torch.allclose(caps(padded, mask), base, atol=1e-6)
+    left = torch.cat([garbage, real], dim=1)
+    assert torch.allclose(caps(left, torch.tensor([[False] * 5 + [True] * 4])), base, atol=1e-6)
+    right = torch.cat([real, garbage], dim=1)
+    assert torch.allclose(caps(right, torch.tensor([[True] * 4 + [False] * 5])), base, atol=1e-6)
 
 
 def test_capsule_gradient_flows_only_through_last_iteration() -> None:
@@ -93,6 +94,13 @@ def test_capsule_rejects_too_long_history() -> None:
     caps = CapsuleRouting(4, 2, max_len=3)
     with pytest.raises(ConfigError, match="max_len=3"):
         caps(torch.randn(1, 4, 4), torch.ones(1, 4, dtype=torch.bool))
+    # padding beyond max_len is fine
+    assert caps(torch.randn(1, 6, 4), torch.tensor([[False] * 3 + [True] * 3])).shape == (1, 2, 4)
+
+
+def test_rank_from_end() -> None:
+    mask = torch.tensor([[False, True, True, True], [True, True, False, False]])
+    assert torch.equal(rank_from_end(mask), torch.tensor([[0, 2, 1, 0], [1, 0, 0, 0]]))
 
 
 def test_masked_softmax_all_masked_row_is_zero() -> None:
@@ -137,6 +145,8 @@ def test_self_attentive_padding_invariance() -> None:
     base = sa(real, torch.ones(1, 4, dtype=torch.bool))
     padded = torch.cat([torch.randn(1, 3, 8), real], dim=1)
     assert torch.allclose(sa(padded, torch.tensor([[False] * 3 + [True] * 4])), base, atol=1e-6)
+    padded = torch.cat([real, torch.randn(1, 3, 8)], dim=1)
+    assert torch.allclose(sa(padded, torch.tensor([[True] * 4 + [False] * 3])), base, atol=1e-6)
 
 
 def test_max_and_target_readouts() -> None:
