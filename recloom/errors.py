@@ -61,6 +61,12 @@ class TruncatedOutputError(OutputError):
     kind = "truncated"
 
 
+class RefusalError(OutputError):
+    """The model refused, or a content filter stopped the answer (finish_reason == "content_filter")."""
+
+    kind = "refusal"
+
+
 class ParseError(OutputError):
     """The answer is not valid JSON."""
 
@@ -81,6 +87,10 @@ class SemanticValidationError(OutputError):
 
 class CacheMissError(RecloomError):
     """Strict replay asked for an entry the cache does not hold."""
+
+
+class CacheError(RecloomError):
+    """A cache directory or cache file that cannot be used (corrupt, tampered, wrong format)."""
 
 
 class TreeError(RecloomError):

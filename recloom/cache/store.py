@@ -1,0 +1,217 @@
+"""The disk cache of raw generations (diskcache over SQLite; safe for several processes).
+
+Layout under the cache directory: ``entries/`` maps key -> one JSON record
+``{"key", "material", "response", "input_id", "created"}``; ``index/`` maps ``(task, input_id)`` to
+the keys stored for that input (so a replay miss can name the nearest entry) and each schema sha256
+to the schema. Records are JSON text, never pickles, so an imported cache cannot run code. Entries
+are never evicted (``eviction_policy="none"``): removal is explicit (``prune``).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections import Counter
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import diskcache
+
+from recloom.cache.fs import filesystem_type, is_network_filesystem
+from recloom.cache.keys import KeyMaterial, diff_material, key_of
+from recloom.errors import CacheError
+
+log = logging.getLogger(__name__)
+_SETTINGS = {"eviction_policy": "none", "size_limit": 2**62, "disk_min_file_size": 2**30, "statistics": False}
+
+
+class CacheStore:
+    def __init__(self, directory: str | Path, *, timeout: float = 120.0) -> None:
+        self.directory = Path(directory)
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            self._entries = diskcache.Cache(str(self.directory / "entries"), timeout=timeout, **_SETTINGS)
+            self._index = diskcache.Cache(str(self.directory / "index"), timeout=timeout, **_SETTINGS)
+        except (OSError, diskcache.Timeout) as exc:
+            raise CacheError(f"cannot open cache directory {self.directory}: {exc}") from exc
+        if is_network_filesystem(self.directory):
+            log.warning("cache %s is on a network filesystem (%s): SQLite locking is unreliable there; "
+                        "use a local disk and `recloom cache export/import` to move it", self.directory,
+                        filesystem_type(self.directory))
+
+    # --- entries ---------------------------------------------------------------------------------
+
+    def get(self, key: str) -> dict[str, Any] | None:
+        text = self._entries.get(key)
+        return None if text is None else json.loads(text)
+
+    def __contains__(self, key: str) -> bool:
+        return key in self._entries
+
+    def put(self, material: KeyMaterial, response: Mapping[str, Any], *, input_id: str = "",
+            schema: Mapping[str, Any] | None = None) -> str:
+        """Store one raw response under ``material.key``; returns the key."""
+        key = material.key
+        record = {"key": key, "material": material.as_dict(), "response": dict(response),
+                  "input_id": input_id, "created": time.time()}
+        self._entries.set(key, json.dumps(record, ensure_ascii=False))
+        self._add_to_index(material.task, input_id, key)
+        if schema is not None:
+            self._index.add(f"s\x1f{material.schema_sha256}", json.dumps(schema, sort_keys=True))
+        return key
+
+    def _add_to_index(self, task: str, input_id: str, key: str) -> None:
+        ikey = f"i\x1f{task}\x1f{input_id}"
+        with self._index.transact(retry=True):
+            keys = self._index.get(ikey, "")
+            if key not in keys:
+                self._index.set(ikey, f"{keys} {key}".strip())
+
+    def keys_for(self, task: str, input_id: str) -> list[str]:
+        return self._index.get(f"i\x1f{task}\x1f{input_id}", "").split()
+
+    def schema(self, sha: str) -> dict[str, Any] | None:
+        text = self._index.get(f"s\x1f{sha}")
+        return None if text is None else json.loads(text)
+
+    def records(self) -> Iterator[dict[str, Any]]:
+        for key in list(self._entries.iterkeys()):
+            record = self.get(key)
+            if record is not None:
+                yield record
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    # --- explaining misses -------------------------------------------------------------------------
+
+    def nearest(self, material: KeyMaterial, input_id: str) -> tuple[str, list[str]] | None:
+        """The stored entry for the same task and input whose key material differs least."""
+        wanted = material.as_dict()
+        best: tuple[str, list[str]] | None = None
+        for key in self.keys_for(material.task, input_id):
+            record = self.get(key)
+            if record is None:
+                continue
+            diffs = diff_material(wanted, record["material"])
+            if best is None or len(diffs) < len(best[1]):
+                best = (key, diffs)
+        return best
+
+    def explain_miss(self, material: KeyMaterial, input_id: str) -> str:
+        where = f"task {material.task!r} input {input_id!r}"
+        near = self.nearest(material, input_id)
+        if near is None:
+            return f"replay miss for {where}: no entry for this task and input in {self.directory} (key {material.key[:16]})"
+        key, diffs = near
+        return (f"replay miss for {where} (key {material.key[:16]}); nearest stored entry {key[:16]} differs in: "
+                + "; ".join(diffs))
+
+    # --- maintenance ---------------------------------------------------------------------------------
+
+    def stats(self) -> dict[str, Any]:
+        by_task: Counter[str] = Counter()
+        by_backend: Counter[str] = Counter()
+        finish: Counter[str] = Counter()
+        n = 0
+        for record in self.records():
+            m = record["material"]
+            n += 1
+            by_task[f"{m['task']}@{m['task_version']}"] += 1
+            by_backend[f"{m['backend']}:{m['model']}"] += 1
+            finish[record["response"].get("finish_reason", "?")] += 1
+        return {"directory": str(self.directory), "entries": n, "bytes": self._entries.volume() + self._index.volume(),
+                "by_task": dict(by_task), "by_backend": dict(by_backend), "finish_reasons": dict(finish)}
+
+    def find(self, prefix: str) -> dict[str, Any]:
+        """The record whose key starts with ``prefix`` (at least 8 hex characters, unambiguous)."""
+        if len(prefix) < 8:
+            raise CacheError(f"key prefix {prefix!r} is too short: give at least 8 characters")
+        matches = [k for k in self._entries.iterkeys() if isinstance(k, str) and k.startswith(prefix)]
+        if len(matches) != 1:
+            raise CacheError(f"key prefix {prefix!r} matches {len(matches)} entries in {self.directory}")
+        record = self.get(matches[0])
+        assert record is not None
+        return record
+
+    def export(self, path: str | Path) -> int:
+        """Write every entry (and the schemas they use) as JSON lines; returns the entry count."""
+        n = 0
+        with open(path, "w", encoding="utf-8") as fh:
+            shas: set[str] = set()
+            for record in self.records():
+                fh.write(json.dumps({"entry": record}, ensure_ascii=False) + "\n")
+                shas.add(record["material"]["schema_sha256"])
+                n += 1
+            for sha in sorted(shas):
+                schema = self.schema(sha)
+                if schema is not None:
+                    fh.write(json.dumps({"schema": {"sha256": sha, "schema": schema}}) + "\n")
+        return n
+
+    def import_file(self, path: str | Path) -> int:
+        """Load entries written by ``export``. Each key is re-derived from its material; a mismatch
+        (a tampered or foreign line) is an error naming the file and line. Returns entries added."""
+        added = 0
+        with open(path, encoding="utf-8") as fh:
+            for lineno, line in enumerate(fh, 1):
+                if not line.strip():
+                    continue
+                added += self._import_line(line, path, lineno)
+        return added
+
+    def _import_line(self, line: str, path: str | Path, lineno: int) -> int:
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise CacheError(f"{path}:{lineno}: not JSON: {exc}") from exc
+        if "schema" in obj:
+            self._index.add(f"s\x1f{obj['schema']['sha256']}", json.dumps(obj["schema"]["schema"], sort_keys=True))
+            return 0
+        record = obj.get("entry")
+        if not isinstance(record, dict) or not {"key", "material", "response"} <= record.keys():
+            raise CacheError(f"{path}:{lineno}: not a recloom cache entry")
+        if key_of(record["material"]) != record["key"]:
+            raise CacheError(f"{path}:{lineno}: key {record['key'][:16]} does not match its key material")
+        if record["key"] in self._entries:
+            return 0
+        self._entries.set(record["key"], json.dumps(record, ensure_ascii=False))
+        self._add_to_index(record["material"]["task"], record.get("input_id", ""), record["key"])
+        return 1
+
+    def prune(self, *, task: str | None = None, older_than_s: float | None = None,
+              keep_versions: Mapping[str, str] | None = None) -> int:
+        """Delete entries of ``task`` (or all tasks) that are older than ``older_than_s`` and/or whose
+        task version differs from ``keep_versions[task]``. Returns the number removed."""
+        now, removed = time.time(), 0
+        for record in self.records():
+            m = record["material"]
+            if task is not None and m["task"] != task:
+                continue
+            old = older_than_s is not None and now - record.get("created", now) > older_than_s
+            stale = keep_versions is not None and m["task"] in keep_versions and keep_versions[m["task"]] != m["task_version"]
+            if (older_than_s is None and keep_versions is None) or old or stale:
+                removed += int(self._entries.delete(record["key"]))
+                self._drop_from_index(m["task"], record.get("input_id", ""), record["key"])
+        return removed
+
+    def _drop_from_index(self, task: str, input_id: str, key: str) -> None:
+        ikey = f"i\x1f{task}\x1f{input_id}"
+        with self._index.transact(retry=True):
+            keys = [k for k in self._index.get(ikey, "").split() if k != key]
+            if keys:
+                self._index.set(ikey, " ".join(keys))
+            else:
+                self._index.delete(ikey)
+
+    def close(self) -> None:
+        self._entries.close()
+        self._index.close()
+
+    def __enter__(self) -> CacheStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
