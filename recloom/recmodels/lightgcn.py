@@ -15,7 +15,7 @@ from torch import Tensor, nn
 
 from recloom.recmodels import losses
 from recloom.recmodels.base import Batch, Recommender
-from recloom.recmodels.graph import Init, init_embedding, normalized_adjacency
+from recloom.recmodels.graph import Init, init_embedding, SymmetricAdjacency
 
 
 @dataclass
@@ -43,7 +43,7 @@ class LightGCN(Recommender):
         self.item_emb = nn.Embedding(n_items, self.config.embedding_dim)
         for emb in (self.user_emb, self.item_emb):
             init_embedding(emb.weight, self.config.init, self.config.init_std)
-        self.adj: Tensor | None = None
+        self.adj: SymmetricAdjacency | None = None
         self._cache: tuple[Tensor, Tensor] | None = None
         if interactions is not None:
             self.set_interactions(interactions)
@@ -53,7 +53,7 @@ class LightGCN(Recommender):
         if interactions.shape != (self.n_users, self.n_items):
             raise ValueError(f"interactions have shape {interactions.shape}, model "
                              f"({self.n_users}, {self.n_items})")
-        self.adj = normalized_adjacency(interactions).to(self.device)
+        self.adj = SymmetricAdjacency(interactions)
         self.invalidate_cache()
 
     def invalidate_cache(self) -> None:
@@ -66,7 +66,7 @@ class LightGCN(Recommender):
         ego = torch.cat([self.user_emb.weight, self.item_emb.weight])
         total, layer = ego, ego
         for _ in range(self.config.n_layers):
-            layer = torch.sparse.mm(self.adj, layer)
+            layer = self.adj.matmul(layer)
             total = total + layer
         final = total / (self.config.n_layers + 1)
         return final[: self.n_users], final[self.n_users:]

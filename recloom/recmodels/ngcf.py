@@ -18,7 +18,7 @@ from torch import Tensor, nn
 
 from recloom.recmodels import losses
 from recloom.recmodels.base import Batch, Recommender
-from recloom.recmodels.graph import Init, edge_dropout, init_embedding, normalized_adjacency
+from recloom.recmodels.graph import Init, init_embedding, SymmetricAdjacency
 
 
 @dataclass
@@ -51,7 +51,7 @@ class NGCF(Recommender):
         self.w1 = nn.ModuleList(nn.Linear(a, b) for a, b in zip(sizes[:-1], sizes[1:], strict=True))
         self.w2 = nn.ModuleList(nn.Linear(a, b) for a, b in zip(sizes[:-1], sizes[1:], strict=True))
         self.dropout = nn.Dropout(self.config.message_dropout)
-        self.adj: Tensor | None = None
+        self.adj: SymmetricAdjacency | None = None
         self._cache: tuple[Tensor, Tensor] | None = None
         if interactions is not None:
             self.set_interactions(interactions)
@@ -61,7 +61,7 @@ class NGCF(Recommender):
         if interactions.shape != (self.n_users, self.n_items):
             raise ValueError(f"interactions have shape {interactions.shape}, model "
                              f"({self.n_users}, {self.n_items})")
-        self.adj = normalized_adjacency(interactions).to(self.device)
+        self.adj = SymmetricAdjacency(interactions)
         self.invalidate_cache()
 
     def invalidate_cache(self) -> None:
@@ -71,11 +71,11 @@ class NGCF(Recommender):
         """Final (user, item) embeddings: concatenation of E^0 and every normalised layer output."""
         if self.adj is None:
             raise RuntimeError("NGCF has no graph: call set_interactions(train_matrix) first")
-        adj = edge_dropout(self.adj, self.config.node_dropout) if self.training else self.adj
+        adj = self.adj.dropout(self.config.node_dropout) if self.training else self.adj.csr
         ego = torch.cat([self.user_emb.weight, self.item_emb.weight])
         outputs, layer = [ego], ego
         for w1, w2 in zip(self.w1, self.w2, strict=True):
-            side = torch.sparse.mm(adj, layer)
+            side = self.adj.matmul(layer, adj)
             layer = F.leaky_relu(w1(side + layer) + w2(side * layer), negative_slope=0.2)
             layer = self.dropout(layer)
             outputs.append(F.normalize(layer, p=2, dim=1))
