@@ -49,11 +49,13 @@ def recbole_config(job: dict[str, Any]) -> dict[str, Any]:
     return cfg
 
 
-def _timed(method: Any, sink: list[float]) -> Any:
+def _timed(method: Any, sink: list[float], outputs: list[Any] | None = None) -> Any:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         start = time.perf_counter()
         out = method(*args, **kwargs)
         sink.append(time.perf_counter() - start)
+        if outputs is not None:
+            outputs.append(out)
         return out
     return wrapper
 
@@ -83,8 +85,9 @@ def run(job: dict[str, Any]) -> dict[str, Any]:
     trainer = get_trainer(config["MODEL_TYPE"], name)(config, model)
     train_s: list[float] = []
     valid_s: list[float] = []
+    valid_out: list[Any] = []
     trainer._train_epoch = _timed(trainer._train_epoch, train_s)
-    trainer._valid_epoch = _timed(trainer._valid_epoch, valid_s)
+    trainer._valid_epoch = _timed(trainer._valid_epoch, valid_s, valid_out)
     best_score, best_valid = trainer.fit(train_data, valid_data, verbose=False, saved=True)
     test_start = time.perf_counter()
     test_result = trainer.evaluate(test_data, load_best_model=True)
@@ -99,6 +102,7 @@ def run(job: dict[str, Any]) -> dict[str, Any]:
         "best_epoch": len(valid_s) - 1 - trainer.cur_step, "epochs_run": len(train_s),
         "train_seconds": train_s, "valid_seconds": valid_s, "test_seconds": test_seconds,
         "prep_seconds": prep_seconds, "train_loss": losses,
+        "valid_curve": [float(score) for score, _ in valid_out],
         # RecBole counts the [PAD] id in user_num / item_num; report the real counts.
         "n_users": int(dataset.user_num) - 1, "n_items": int(dataset.item_num) - 1, "sizes": sizes,
         "n_batches": len(train_data),

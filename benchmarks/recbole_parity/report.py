@@ -1,0 +1,74 @@
+"""Summaries, ratios and the side-by-side table of the RecBole parity benchmark."""
+
+from __future__ import annotations
+
+import statistics
+from typing import Any
+
+METRICS = ("recall@10", "recall@20", "ndcg@10", "ndcg@20")
+METRIC_TOLERANCE = 0.03  # target: |ours / RecBole - 1| <= 3 %
+MIN_SPEEDUP = 2.0  # target: RecBole s/epoch / our s/epoch >= 2
+
+
+def epoch_stats(seconds: list[float]) -> dict[str, float]:
+    """Median, min and mean of per-epoch seconds; the first (warm-up) epoch is counted too."""
+    if not seconds:
+        return {"median": float("nan"), "min": float("nan"), "mean": float("nan"), "n": 0}
+    return {"median": statistics.median(seconds), "min": min(seconds),
+            "mean": statistics.fmean(seconds), "n": len(seconds)}
+
+
+def summarize_side(repeats: list[dict[str, Any]]) -> dict[str, Any]:
+    """One side over its repeats: metrics of the first repeat (runs are seeded), the median of
+    per-epoch training seconds pooled over all repeats, the median peak RSS."""
+    first = repeats[0]
+    train = [s for r in repeats for s in r["train_seconds"]]
+    valid = [s for r in repeats for s in r["valid_seconds"] if s > 0]
+    return {
+        "valid": first["valid"], "test": first["test"], "best_epoch": first["best_epoch"],
+        "epochs_run": first["epochs_run"], "train_s_per_epoch": epoch_stats(train),
+        "valid_s_per_eval": epoch_stats(valid),
+        "median_run_train_s_per_epoch": [statistics.median(r["train_seconds"]) for r in repeats],
+        "peak_rss_mib": statistics.median(r["peak_rss_mib"] for r in repeats),
+        "wall_seconds": [r["wall_seconds"] for r in repeats],
+    }
+
+
+def ratios(ours: dict[str, Any], theirs: dict[str, Any]) -> dict[str, Any]:
+    """our / RecBole for each test and valid metric, and RecBole s/epoch / our s/epoch."""
+    out: dict[str, Any] = {}
+    for part in ("test", "valid"):
+        out[part] = {m: _div(ours[part][m], theirs[part][m]) for m in METRICS}
+    out["speedup_train_epoch"] = _div(theirs["train_s_per_epoch"]["median"], ours["train_s_per_epoch"]["median"])
+    out["memory_ratio"] = _div(ours["peak_rss_mib"], theirs["peak_rss_mib"])
+    return out
+
+
+def verdict(r: dict[str, Any]) -> dict[str, bool]:
+    """Whether the run meets the targets (test metrics within ±3 %, training ≥ 2× faster)."""
+    return {
+        "metrics_within_3pct": all(abs(v - 1.0) <= METRIC_TOLERANCE for v in r["test"].values()),
+        "speedup_at_least_2x": r["speedup_train_epoch"] >= MIN_SPEEDUP,
+    }
+
+
+def _div(a: float, b: float) -> float:
+    return float(a) / float(b) if b else float("nan")
+
+
+def table(runs: list[dict[str, Any]]) -> str:
+    """A markdown table: test metrics of both sides with ratios, s/epoch, speedup, peak RSS."""
+    head = ("| dataset | model | side | " + " | ".join(m.replace("recall", "R").replace("ndcg", "N") for m in METRICS)
+            + " | train s/epoch (median) | best epoch / run | peak RSS MiB |")
+    lines = [head, "|" + "---|" * (3 + len(METRICS) + 3)]
+    for run in runs:
+        ours, theirs, rat = run["recloom"], run["recbole"], run["ratios"]
+        for side, s in (("RecBole 1.2.1", theirs), ("recloom", ours)):
+            vals = " | ".join(f"{s['test'][m]:.4f}" for m in METRICS)
+            lines.append(f"| {run['dataset']} | {run['model']} | {side} | {vals} | "
+                         f"{s['train_s_per_epoch']['median']:.3f} | {s['best_epoch']} / {s['epochs_run']} | "
+                         f"{s['peak_rss_mib']:.0f} |")
+        vals = " | ".join(f"{rat['test'][m]:.3f}" for m in METRICS)
+        lines.append(f"| {run['dataset']} | {run['model']} | **ratio** ours/RecBole | {vals} | "
+                     f"**{rat['speedup_train_epoch']:.2f}× faster** | | {rat['memory_ratio']:.2f} |")
+    return "\n".join(lines)
