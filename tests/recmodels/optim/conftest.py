@@ -47,6 +47,20 @@ class SequenceToy(Recommender):
         return F.cross_entropy(self.full_scores(batch), batch["item"], reduction="none")
 
 
+class ItemOffsets(Recommender):
+    """One scalar per item, theta = (a, b); a sample about item i has loss 1/2 (theta_i - 1)^2."""
+
+    def __init__(self, theta: list[float]) -> None:
+        super().__init__(1, len(theta))
+        self.theta = nn.Parameter(torch.tensor(theta, dtype=torch.float64))
+
+    def per_sample_loss(self, batch: Batch) -> Tensor:
+        return 0.5 * (self.theta[batch["item"]] - 1.0) ** 2
+
+    def full_scores(self, batch: Batch) -> Tensor:
+        return self.theta.expand(len(batch["item"]), self.n_items)
+
+
 def pairwise_batch(seed: int = 0, size: int = 10) -> Batch:
     g = torch.Generator().manual_seed(seed)
     return {

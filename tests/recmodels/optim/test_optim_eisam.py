@@ -5,8 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from conftest import TRAIN_TARGETS, assert_same_params, clone, train
-from torch import Tensor, nn
+from conftest import TRAIN_TARGETS, ItemOffsets, assert_same_params, clone, train
 
 from recloom.errors import ConfigError, DataError
 from recloom.recmodels.base import Batch, Recommender
@@ -14,20 +13,6 @@ from recloom.recmodels.optim import PlainStep
 from recloom.recmodels.optim.eisam import EISAM
 from recloom.recmodels.optim.sam import SAM
 from recloom.recmodels.optim.weights import ItemWeights
-
-
-class ItemOffsets(Recommender):
-    """One scalar per item, theta = (a, b); a sample about item i has loss 1/2 (theta_i - 1)^2."""
-
-    def __init__(self, theta: list[float]) -> None:
-        super().__init__(1, len(theta))
-        self.theta = nn.Parameter(torch.tensor(theta, dtype=torch.float64))
-
-    def per_sample_loss(self, batch: Batch) -> Tensor:
-        return 0.5 * (self.theta[batch["item"]] - 1.0) ** 2
-
-    def full_scores(self, batch: Batch) -> Tensor:
-        return self.theta.expand(len(batch["item"]), self.n_items)
 
 
 def _hand_example(code_variant: bool) -> tuple[ItemOffsets, float]:
