@@ -1,10 +1,11 @@
 """The disk cache of raw generations (diskcache over SQLite; safe for several processes).
 
-Layout under the cache directory: ``entries/`` maps key -> one JSON record
-``{"key", "material", "response", "input_id", "created"}``; ``index/`` maps ``(task, input_id)`` to
-the keys stored for that input (so a replay miss can name the nearest entry) and each schema sha256
-to the schema. Records are JSON text, never pickles, so an imported cache cannot run code. Entries
-are never evicted (``eviction_policy="none"``): removal is explicit (``prune``).
+Each entry is one row: ``key -> '<entry JSON>\\n<key material JSON>'`` where the entry is
+``{"response", "input_id", "created"}`` (parsed on every hit) and the key material is the key
+manifest (parsed only to explain a miss, export or prune). The row is tagged ``task␟input_id``
+(diskcache's indexed tag column), so a replay miss can find the stored entries of the same input
+and name the fields that differ. Schemas are stored once per sha256. Values are JSON text, never
+pickles, so an imported cache cannot run code. Entries are never evicted; removal is ``prune``.
 """
 
 from __future__ import annotations
@@ -24,7 +25,13 @@ from recloom.cache.keys import KeyMaterial, diff_material, key_of
 from recloom.errors import CacheError
 
 log = logging.getLogger(__name__)
-_SETTINGS = {"eviction_policy": "none", "size_limit": 2**62, "disk_min_file_size": 2**30, "statistics": False}
+_S = "schema\x1f"
+_SETTINGS = {"eviction_policy": "none", "size_limit": 2**62, "disk_min_file_size": 2**30, "statistics": False,
+             "tag_index": True}
+
+
+def _tag(task: str, input_id: str) -> str:
+    return f"{task}\x1f{input_id}"
 
 
 class CacheStore:
@@ -32,8 +39,7 @@ class CacheStore:
         self.directory = Path(directory)
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
-            self._entries = diskcache.Cache(str(self.directory / "entries"), timeout=timeout, **_SETTINGS)
-            self._index = diskcache.Cache(str(self.directory / "index"), timeout=timeout, **_SETTINGS)
+            self._db = diskcache.Cache(str(self.directory / "db"), timeout=timeout, **_SETTINGS)
         except (OSError, diskcache.Timeout) as exc:
             raise CacheError(f"cannot open cache directory {self.directory}: {exc}") from exc
         if is_network_filesystem(self.directory):
@@ -44,46 +50,59 @@ class CacheStore:
     # --- entries ---------------------------------------------------------------------------------
 
     def get(self, key: str) -> dict[str, Any] | None:
-        text = self._entries.get(key)
-        return None if text is None else json.loads(text)
+        """``{"response", "input_id", "created"}`` of entry ``key``, or None."""
+        text = self._db.get(key)
+        return None if text is None else json.loads(text[: text.index("\n")])
+
+    def material(self, key: str) -> dict[str, Any] | None:
+        text = self._db.get(key)
+        return None if text is None else json.loads(text[text.index("\n") + 1 :])
+
+    def record(self, key: str) -> dict[str, Any] | None:
+        """The full record: key, material, response, input id, creation time."""
+        text = self._db.get(key)
+        if text is None:
+            return None
+        head, _, tail = text.partition("\n")
+        return {"key": key, "material": json.loads(tail), **json.loads(head)}
 
     def __contains__(self, key: str) -> bool:
-        return key in self._entries
+        return key in self._db
 
     def put(self, material: KeyMaterial, response: Mapping[str, Any], *, input_id: str = "",
             schema: Mapping[str, Any] | None = None) -> str:
-        """Store one raw response under ``material.key``; returns the key."""
+        """Store one raw response under ``material.key`` (one SQLite write); returns the key."""
         key = material.key
-        record = {"key": key, "material": material.as_dict(), "response": dict(response),
-                  "input_id": input_id, "created": time.time()}
-        self._entries.set(key, json.dumps(record, ensure_ascii=False))
-        self._add_to_index(material.task, input_id, key)
+        entry = {"response": dict(response), "input_id": input_id, "created": time.time()}
+        self._set(key, entry, material.as_dict())
         if schema is not None:
-            self._index.add(f"s\x1f{material.schema_sha256}", json.dumps(schema, sort_keys=True))
+            self._db.add(_S + material.schema_sha256, json.dumps(schema, sort_keys=True))
         return key
 
-    def _add_to_index(self, task: str, input_id: str, key: str) -> None:
-        ikey = f"i\x1f{task}\x1f{input_id}"
-        with self._index.transact(retry=True):
-            keys = self._index.get(ikey, "")
-            if key not in keys:
-                self._index.set(ikey, f"{keys} {key}".strip())
+    def _set(self, key: str, entry: Mapping[str, Any], material: Mapping[str, Any]) -> None:
+        value = json.dumps(entry, ensure_ascii=False) + "\n" + json.dumps(material, ensure_ascii=False)
+        self._db.set(key, value, tag=_tag(str(material["task"]), str(entry["input_id"])), retry=True)
 
     def keys_for(self, task: str, input_id: str) -> list[str]:
-        return self._index.get(f"i\x1f{task}\x1f{input_id}", "").split()
+        """Keys stored for this task and input (all attempts, all versions)."""
+        rows = self._db._sql("SELECT key FROM Cache WHERE tag = ?", (_tag(task, input_id),)).fetchall()
+        return [row[0] for row in rows]
 
     def schema(self, sha: str) -> dict[str, Any] | None:
-        text = self._index.get(f"s\x1f{sha}")
+        text = self._db.get(_S + sha)
         return None if text is None else json.loads(text)
 
+    def keys(self) -> list[str]:
+        return [k for k in self._db.iterkeys() if isinstance(k, str) and not k.startswith(_S)]
+
     def records(self) -> Iterator[dict[str, Any]]:
-        for key in list(self._entries.iterkeys()):
-            record = self.get(key)
+        for key in self.keys():
+            record = self.record(key)
             if record is not None:
                 yield record
 
     def __len__(self) -> int:
-        return len(self._entries)
+        return len(self.keys())
 
     # --- explaining misses -------------------------------------------------------------------------
 
@@ -92,10 +111,10 @@ class CacheStore:
         wanted = material.as_dict()
         best: tuple[str, list[str]] | None = None
         for key in self.keys_for(material.task, input_id):
-            record = self.get(key)
-            if record is None:
+            stored = self.material(key)
+            if stored is None:
                 continue
-            diffs = diff_material(wanted, record["material"])
+            diffs = diff_material(wanted, stored)
             if best is None or len(diffs) < len(best[1]):
                 best = (key, diffs)
         return best
@@ -122,25 +141,25 @@ class CacheStore:
             by_task[f"{m['task']}@{m['task_version']}"] += 1
             by_backend[f"{m['backend']}:{m['model']}"] += 1
             finish[record["response"].get("finish_reason", "?")] += 1
-        return {"directory": str(self.directory), "entries": n, "bytes": self._entries.volume() + self._index.volume(),
+        return {"directory": str(self.directory), "entries": n, "bytes": self._db.volume(),
                 "by_task": dict(by_task), "by_backend": dict(by_backend), "finish_reasons": dict(finish)}
 
     def find(self, prefix: str) -> dict[str, Any]:
         """The record whose key starts with ``prefix`` (at least 8 hex characters, unambiguous)."""
         if len(prefix) < 8:
             raise CacheError(f"key prefix {prefix!r} is too short: give at least 8 characters")
-        matches = [k for k in self._entries.iterkeys() if isinstance(k, str) and k.startswith(prefix)]
+        matches = [k for k in self.keys() if k.startswith(prefix)]
         if len(matches) != 1:
             raise CacheError(f"key prefix {prefix!r} matches {len(matches)} entries in {self.directory}")
-        record = self.get(matches[0])
+        record = self.record(matches[0])
         assert record is not None
         return record
 
     def export(self, path: str | Path) -> int:
         """Write every entry (and the schemas they use) as JSON lines; returns the entry count."""
         n = 0
+        shas: set[str] = set()
         with open(path, "w", encoding="utf-8") as fh:
-            shas: set[str] = set()
             for record in self.records():
                 fh.write(json.dumps({"entry": record}, ensure_ascii=False) + "\n")
                 shas.add(record["material"]["schema_sha256"])
@@ -157,9 +176,8 @@ class CacheStore:
         added = 0
         with open(path, encoding="utf-8") as fh:
             for lineno, line in enumerate(fh, 1):
-                if not line.strip():
-                    continue
-                added += self._import_line(line, path, lineno)
+                if line.strip():
+                    added += self._import_line(line, path, lineno)
         return added
 
     def _import_line(self, line: str, path: str | Path, lineno: int) -> int:
@@ -167,24 +185,25 @@ class CacheStore:
             obj = json.loads(line)
         except json.JSONDecodeError as exc:
             raise CacheError(f"{path}:{lineno}: not JSON: {exc}") from exc
-        if "schema" in obj:
-            self._index.add(f"s\x1f{obj['schema']['sha256']}", json.dumps(obj["schema"]["schema"], sort_keys=True))
+        if isinstance(obj, dict) and "schema" in obj:
+            self._db.add(_S + obj["schema"]["sha256"], json.dumps(obj["schema"]["schema"], sort_keys=True))
             return 0
-        record = obj.get("entry")
+        record = obj.get("entry") if isinstance(obj, dict) else None
         if not isinstance(record, dict) or not {"key", "material", "response"} <= record.keys():
             raise CacheError(f"{path}:{lineno}: not a recloom cache entry")
         if key_of(record["material"]) != record["key"]:
-            raise CacheError(f"{path}:{lineno}: key {record['key'][:16]} does not match its key material")
-        if record["key"] in self._entries:
+            raise CacheError(f"{path}:{lineno}: key {str(record['key'])[:16]} does not match its key material")
+        if record["key"] in self._db:
             return 0
-        self._entries.set(record["key"], json.dumps(record, ensure_ascii=False))
-        self._add_to_index(record["material"]["task"], record.get("input_id", ""), record["key"])
+        entry = {"response": record["response"], "input_id": str(record.get("input_id", "")),
+                 "created": record.get("created", time.time())}
+        self._set(record["key"], entry, record["material"])
         return 1
 
     def prune(self, *, task: str | None = None, older_than_s: float | None = None,
               keep_versions: Mapping[str, str] | None = None) -> int:
         """Delete entries of ``task`` (or all tasks) that are older than ``older_than_s`` and/or whose
-        task version differs from ``keep_versions[task]``. Returns the number removed."""
+        task version differs from ``keep_versions[task]``; with neither, all of them. Returns the count."""
         now, removed = time.time(), 0
         for record in self.records():
             m = record["material"]
@@ -193,22 +212,11 @@ class CacheStore:
             old = older_than_s is not None and now - record.get("created", now) > older_than_s
             stale = keep_versions is not None and m["task"] in keep_versions and keep_versions[m["task"]] != m["task_version"]
             if (older_than_s is None and keep_versions is None) or old or stale:
-                removed += int(self._entries.delete(record["key"]))
-                self._drop_from_index(m["task"], record.get("input_id", ""), record["key"])
+                removed += int(self._db.delete(record["key"], retry=True))
         return removed
 
-    def _drop_from_index(self, task: str, input_id: str, key: str) -> None:
-        ikey = f"i\x1f{task}\x1f{input_id}"
-        with self._index.transact(retry=True):
-            keys = [k for k in self._index.get(ikey, "").split() if k != key]
-            if keys:
-                self._index.set(ikey, " ".join(keys))
-            else:
-                self._index.delete(ikey)
-
     def close(self) -> None:
-        self._entries.close()
-        self._index.close()
+        self._db.close()
 
     def __enter__(self) -> CacheStore:
         return self

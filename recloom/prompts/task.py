@@ -20,7 +20,7 @@ from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from recloom.cache.canonical import content_hash, sha256_hex, canonical_json
+from recloom.cache.canonical import canonical_json, content_hash, sha256_hex
 from recloom.errors import ConfigError, DataError
 from recloom.prompts.messages import Message
 from recloom.prompts.schema import lint_schema, strict_schema
@@ -106,10 +106,20 @@ class Task(Generic[I, O]):
     def input_id(self, inp: I) -> str:
         return str(getattr(inp, self.id_field))
 
+    @cached_property
+    def _static_system(self) -> Message | None:
+        if not self.template.system_is_static:
+            return None
+        return self.template.render_system({"schema_json": self.schema_json, "task_name": self.name})
+
     def render(self, inp: I) -> tuple[Message, ...]:
+        """The messages for one input: system (static part first), then user."""
         variables = inp.model_dump(mode="json")
         variables.update(input=inp, schema_json=self.schema_json, task_name=self.name)
-        return self.template.render(variables)
+        system = self._static_system
+        if system is None:
+            return self.template.render(variables)
+        return (system, self.template.render_user(variables))
 
     def reask_message(self, error_kind: str, error_message: str) -> Message:
         text = reask_template().render_text(

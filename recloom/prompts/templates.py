@@ -26,6 +26,8 @@ from recloom.prompts.messages import Message
 BUILTIN_TEMPLATES = Path(__file__).parent / "templates"
 SYSTEM_FILE = "system.j2"
 USER_FILE = "user.j2"
+# Variables a system template may use and still count as static (rendered once per task).
+STATIC_VARIABLES = frozenset({"schema_json", "task_name"})
 
 
 def _environment(directory: Path) -> jinja2.Environment:
@@ -58,6 +60,21 @@ class PromptTemplate:
         env = _environment(directory)
         sources = _collect_sources(env, [SYSTEM_FILE, USER_FILE])
         return cls(directory, sources, _load(env, SYSTEM_FILE), _load(env, USER_FILE))
+
+    @property
+    def system_is_static(self) -> bool:
+        """True when the system template uses only task-level variables (no includes): it is then
+        rendered once per task, and every request shares it as an identical prefix."""
+        env = _environment(self.directory)
+        parsed = env.parse(self.sources[SYSTEM_FILE])
+        has_refs = any(True for _ in meta.find_referenced_templates(parsed))
+        return not has_refs and meta.find_undeclared_variables(parsed) <= STATIC_VARIABLES
+
+    def render_system(self, variables: dict[str, Any]) -> Message:
+        return Message("system", self._render(self._system, SYSTEM_FILE, variables).strip())
+
+    def render_user(self, variables: dict[str, Any]) -> Message:
+        return Message("user", self._render(self._user, USER_FILE, variables).strip())
 
     @property
     def source_hash(self) -> str:

@@ -39,9 +39,17 @@ class LocalBackend:
         self._solvers: dict[str, LocalSolver] = {}
 
     def use_task(self, task: Task[Any, Any]) -> None:
-        """Make ``task``'s solver available even if the task is not in the default registry."""
-        if task.local_solver is not None:
-            self._solvers[task.name] = task.local_solver
+        """Make ``task``'s solver available (also for tasks outside the default registry); a task
+        without a solver raises ``UnknownTaskError``."""
+        if task.local_solver is None:
+            raise self._no_solver(task.name)
+        self._solvers[task.name] = task.local_solver
+
+    def _no_solver(self, task_name: str) -> UnknownTaskError:
+        registry = self._registry or default_registry()
+        with_solver = sorted({*self._solvers, *(t.name for t in registry if t.local_solver is not None)})
+        return UnknownTaskError(f"the local backend has no solver for task {task_name!r}; "
+                                f"tasks with a local solver: {', '.join(with_solver) or 'none'}")
 
     def solver_for(self, task_name: str) -> LocalSolver:
         solver = self._solvers.get(task_name)
@@ -50,9 +58,7 @@ class LocalBackend:
         registry = self._registry or default_registry()
         task = registry.get(task_name)  # UnknownTaskError for unknown names
         if task.local_solver is None:
-            with_solver = [t.name for t in registry if t.local_solver is not None]
-            raise UnknownTaskError(f"the local backend has no solver for task {task_name!r}; "
-                                   f"tasks with a local solver: {', '.join(with_solver) or 'none'}")
+            raise self._no_solver(task_name)
         self._solvers[task_name] = task.local_solver
         return task.local_solver
 

@@ -38,6 +38,7 @@ from recloom.errors import (
     RecloomError,
     TransportError,
     TruncatedOutputError,
+    UnknownTaskError,
 )
 from recloom.prompts.messages import Message
 from recloom.prompts.task import Task
@@ -72,8 +73,10 @@ class CallEngine:
         if self.mode is CacheMode.REPLAY:
             raise ConfigError("replay mode never builds a backend (internal error: a backend was requested)")
         if self._backend is None:
-            self._backend = make_backend(self.kind, model=self.config.model, base_url=self.config.base_url,
-                                         **self.config.backend_options)
+            options = dict(self.config.backend_options)
+            if self.kind in ("openai", "vllm-server", "langchain"):
+                options.setdefault("timeout", self.config.request_timeout_s)
+            self._backend = make_backend(self.kind, model=self.config.model, base_url=self.config.base_url, **options)
             self.backends_built += 1
         return self._backend
 
@@ -84,10 +87,7 @@ class CallEngine:
             use_task = getattr(backend, "use_task", None)
             if use_task is not None:
                 use_task(task)
-                backend.solver_for(task.name)  # type: ignore[attr-defined]
         elif not self.is_llm and task.local_solver is None:
-            from recloom.errors import UnknownTaskError
-
             raise UnknownTaskError(f"the local backend has no solver for task {task.name!r}")
 
     async def aclose(self) -> None:
@@ -177,23 +177,40 @@ class CallEngine:
         return response, False
 
     async def _generate(self, request: LLMRequest) -> LLMResponse:
+        """One backend call under the limiter; transient failures are retried by tenacity. The
+        first attempt runs outside tenacity (the common case costs nothing extra); a failure is
+        handed to tenacity as its first attempt, so backoff and Retry-After apply uniformly."""
         backend = self.backend()
         estimate = self._estimate_tokens(request)
-        timeout = self.config.request_timeout_s
-        async for attempt in self._retrying.copy():
-            with attempt:
-                await self.limiter.acquire(estimate)
-                actual = estimate
-                try:
-                    async with asyncio.timeout(timeout):
-                        response = await backend.complete(request)
-                    actual = response.usage.total_tokens or estimate
-                except TimeoutError as exc:
-                    raise TransportError(f"task {request.task!r} input {request.input_id!r}: no answer in {timeout:g} s") from exc
-                finally:
-                    self.limiter.settle(estimate, actual)
+        try:
+            response = await self._attempt(backend, request, estimate)
+        except TransportError as exc:
+            first: TransportError | None = exc
+
+            async def again() -> LLMResponse:
+                nonlocal first
+                if first is not None:
+                    error, first = first, None
+                    raise error
+                return await self._attempt(backend, request, estimate)
+
+            response = await self._retrying.copy()(again)
         self._completion_estimate = 0.9 * self._completion_estimate + 0.1 * response.usage.completion_tokens
         return response
+
+    async def _attempt(self, backend: Backend, request: LLMRequest, estimate: int) -> LLMResponse:
+        timeout = self.config.request_timeout_s
+        await self.limiter.acquire(estimate)
+        actual = estimate
+        try:
+            async with asyncio.timeout(timeout):
+                response = await backend.complete(request)
+            actual = response.usage.total_tokens or estimate
+            return response
+        except TimeoutError as exc:
+            raise TransportError(f"task {request.task!r} input {request.input_id!r}: no answer in {timeout:g} s") from exc
+        finally:
+            self.limiter.settle(estimate, actual)
 
     def _estimate_tokens(self, request: LLMRequest) -> int:
         if not self.limiter.enabled:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -38,8 +38,8 @@ from recloom.prompts.task import Task
 
 @dataclass
 class RunResult:
-    outcomes: list[Outcome]
-    manifest: dict[str, Any]
+    outcomes: list[Outcome] = field(repr=False)
+    manifest: dict[str, Any] = field(repr=False)
     run_dir: Path | None
 
     @property
@@ -100,16 +100,21 @@ class Runner:
             run_id: str | None = None) -> RunResult:
         """Synchronous ``arun`` in a fresh event loop; closes the backend it built afterwards."""
 
-        async def main() -> RunResult:
+        box: list[RunResult] = []
+
+        async def main() -> None:
+            # The result is kept out of the task's return value: Python 3.11's asyncio.run reprs the
+            # main task (result included) when it restores the SIGINT handler.
             try:
-                return await self.arun(task, inputs, run_dir=run_dir, run_id=run_id)
+                box.append(await self.arun(task, inputs, run_dir=run_dir, run_id=run_id))
             finally:
                 await self.engine.aclose()
 
         try:
             asyncio.get_running_loop()
         except RuntimeError:
-            return asyncio.run(main())
+            asyncio.run(main())
+            return box[0]
         raise RecloomError("Runner.run() was called inside a running event loop; use `await runner.arun(...)`")
 
     async def aclose(self) -> None:
