@@ -141,13 +141,13 @@ def test_periodic_auxiliary_step_triggers_every_period() -> None:
     assert rule.period == 4 and rule.weight == pytest.approx(1.0)
     opt = torch.optim.SGD(model.parameters(), lr=0.0)
     b = batch(SEQ_RIGHT)
-    plain = float(model.loss(b))
+    plain = float(model.loss(b).detach())
     seen = []
     for _ in range(8):
         trigger = rule.is_trigger()
         value = rule.step(model, b, opt)
         seen.append(trigger)
-        expected = plain + (float(model.auxiliary_loss()) if trigger else 0.0)
+        expected = plain + (float(model.auxiliary_loss().detach()) if trigger else 0.0)
         assert value == pytest.approx(expected, abs=1e-5)
     assert seen == [False, False, False, True] * 2 and rule.n_aux_updates == 2
     assert model._aux_weight == 0.0
