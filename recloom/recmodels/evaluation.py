@@ -20,6 +20,13 @@ from recloom.recmodels import diversity, groups, metrics
 from recloom.recmodels.base import Batch, Recommender
 
 
+def _clean(matrix: sp.spmatrix) -> sp.csr_matrix:
+    """A csr copy without explicit zeros (so that row nnz counts relevant items)."""
+    out = sp.csr_matrix(matrix, copy=True)
+    out.eliminate_zeros()
+    return out
+
+
 @dataclass
 class EvalData:
     """Model inputs row-aligned with ``truth`` and ``exclude`` (csr [rows, n_items])."""
@@ -42,7 +49,7 @@ class EvalData:
     @classmethod
     def for_users(cls, truth: sp.spmatrix, exclude: sp.spmatrix | None = None) -> EvalData:
         """Rows = users with at least one held-out item in ``truth`` (csr [n_users, n_items])."""
-        truth = sp.csr_matrix(truth)
+        truth = _clean(truth)
         users = np.flatnonzero(np.diff(truth.indptr) > 0)
         ex = None if exclude is None else sp.csr_matrix(exclude)[users]
         return cls({"user": torch.from_numpy(users.astype(np.int64))}, truth[users], ex)
@@ -51,7 +58,7 @@ class EvalData:
     def for_sequences(cls, item_seq: np.ndarray, seq_len: np.ndarray, truth: sp.spmatrix,
                       exclude: sp.spmatrix | None = None) -> EvalData:
         """Rows = padded histories (see :mod:`recloom.recmodels.sequences`) with their targets."""
-        truth = sp.csr_matrix(truth)
+        truth = _clean(truth)
         keep = np.flatnonzero(np.diff(truth.indptr) > 0)
         ex = None if exclude is None else sp.csr_matrix(exclude)[keep]
         inputs = {"item_seq": torch.from_numpy(np.asarray(item_seq, dtype=np.int64)[keep]),
@@ -125,7 +132,7 @@ def metrics_from_topk(topk: np.ndarray, valid: np.ndarray, truth: sp.csr_matrix,
     out = metrics.ranking_metrics(hits, n_pos, ks, spec.metrics)
     if spec.item_group is not None:
         for g, name in spec.group_names.items():
-            in_group = sp.csr_matrix(truth.multiply(spec.item_group[None, :] == g))
+            in_group = _clean(truth.multiply(spec.item_group[None, :] == g))
             n_pos_g = np.diff(in_group.indptr).astype(np.float64)
             hits_g, n_g, _ = groups.restrict_hits(hits, topk, n_pos_g, spec.item_group, g)
             out.update(metrics.ranking_metrics(hits_g, n_g, ks, spec.metrics, suffix=f"/{name}"))
