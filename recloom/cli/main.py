@@ -26,6 +26,9 @@ def version() -> None:
 def _register() -> None:
     """Add the command groups. Imports stay inside the command modules' functions so that
     ``recloom --help`` does not load torch."""
+    from recloom.cli import data_cmd
+
+    app.add_typer(data_cmd.app, name="data")
 
 
 _register()
