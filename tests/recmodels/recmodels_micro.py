@@ -1,11 +1,12 @@
-"""Micro datasets for the recmodels tests: seeded, tiny, built in memory (no files)."""
+"""Micro datasets for the recmodels tests: seeded, tiny, built in memory (no files).
+
+A plain module (not conftest.py) so that test files import it by a unique name."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 import numpy as np
-import pytest
 import scipy.sparse as sp
 import torch
 
@@ -46,8 +47,3 @@ def make_micro(seed: int = 0, n_users: int = 30, n_items: int = 40) -> Micro:
         return sp.csr_matrix((np.ones(mask.sum()), (user[mask], item[mask])), shape=(n_users, n_items))
 
     return Micro(n_users, n_items, user[~is_valid], item[~is_valid], mat(~is_valid), mat(is_valid), seqs)
-
-
-@pytest.fixture
-def micro() -> Micro:
-    return make_micro()
