@@ -77,11 +77,22 @@ def load(name: str, min_rating: float | None = None, root: Path = DATA_ROOT) -> 
     return Interactions(name, t[:, 0], t[:, 1], t[:, 2].astype(np.float32), t[:, 3])
 
 
+ATOMIC_HEADER = "user_id:token\titem_id:token\trating:float\ttimestamp:float"
+
+
+def recbole_name(name: str) -> str:
+    """The dataset name RecBole is given. Never ``ml-100k`` itself: for that name RecBole 1.2.1
+    ignores ``data_path`` and reads its own bundled copy (``Config._set_default_parameters``)."""
+    return f"{name}-recloom"
+
+
 def write_atomic(data: Interactions, out_dir: Path) -> Path:
-    """Write ``<out_dir>/<name>/<name>.inter`` in RecBole's atomic format; return the data_path root."""
-    ds_dir = out_dir / data.name
+    """Write ``<out_dir>/<rb>/<rb>.inter`` (rb = :func:`recbole_name`) in RecBole's atomic format;
+    return the data_path root."""
+    rb = recbole_name(data.name)
+    ds_dir = out_dir / rb
     ds_dir.mkdir(parents=True, exist_ok=True)
-    lines = ["user_id:token\titem_id:token\trating:float\ttimestamp:float"]
+    lines = [ATOMIC_HEADER]
     lines += [f"{u}\t{i}\t{r:g}\t{t}" for u, i, r, t in zip(data.user, data.item, data.rating, data.timestamp)]
-    (ds_dir / f"{data.name}.inter").write_text("\n".join(lines) + "\n")
+    (ds_dir / f"{rb}.inter").write_text("\n".join(lines) + "\n")
     return out_dir

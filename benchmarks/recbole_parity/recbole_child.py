@@ -44,6 +44,9 @@ def recbole_config(job: dict[str, Any]) -> dict[str, Any]:
         "use_gpu": False, "device": "cpu", "worker": 0, "show_progress": False,
         "state": "WARNING", "log_wandb": False, "metric_decimal_place": 6,
     }
+    if job.get("split_source") == "shared":
+        # recloom's split, written by export_split.py: RecBole skips its own RS split.
+        cfg["benchmark_filename"] = ["train", "valid", "test"]
     if job["model"] == "lightgcn":
         cfg.update({"n_layers": hp["n_layers"], "reg_weight": hp["reg_weight"], "require_pow": False})
     return cfg
@@ -74,7 +77,7 @@ def run(job: dict[str, Any]) -> dict[str, Any]:
     torch.set_num_threads(job["threads"])
     name = MODEL_NAMES[job["model"]]
     t0 = time.perf_counter()
-    config = Config(model=name, dataset=job["dataset"], config_dict=recbole_config(job))
+    config = Config(model=name, dataset=job["recbole_dataset"], config_dict=recbole_config(job))
     init_seed(config["seed"], config["reproducibility"])
     init_logger(config)
     dataset = create_dataset(config)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import subprocess
 import sys
 import tempfile
 import time
@@ -47,6 +48,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--n-neg", type=int, default=1, help="uniform negatives per positive")
     p.add_argument("--min-rating", type=float, default=None,
                    help="keep ratings >= this on both sides (default: every rating is a positive)")
+    p.add_argument("--splits", nargs="+", default=["own", "shared"], choices=["own", "shared"],
+                   help="own: each side draws its split with its own splitter (protocol parity); shared: "
+                        "RecBole reads recloom's split (implementation parity, no split noise)")
     p.add_argument("--seed", type=int, default=2020)
     p.add_argument("--threads", type=int, default=1, help="torch/OMP threads of each side")
     p.add_argument("--repeats", type=int, default=1, help="training runs per side (timings pooled)")
@@ -76,7 +80,7 @@ def hparams(args: argparse.Namespace) -> dict[str, Any]:
 
 def run_side(side: str, job: dict[str, Any], work: Path, python: str, threads: int) -> dict[str, Any]:
     """One child run of ``side`` ("recbole" or "recloom")."""
-    tag = f"{side}-{job['dataset']}-{job['model']}-r{job['repeat']}"
+    tag = f"{side}-{job['dataset']}-{job['model']}-{job['split_source']}-r{job['repeat']}"
     job = {**job, "out": str(work / f"{tag}.json")}
     job_path = work / f"{tag}.job.json"
     job_path.write_text(json.dumps(job, indent=1))
@@ -97,12 +101,28 @@ def check_same_data(a: dict[str, Any], b: dict[str, Any]) -> None:
             raise SystemExit(f"data mismatch on {a['dataset']}: {key} RecBole {a[key]} vs recloom {b[key]}")
 
 
-def bench_one(dataset: str, model: str, args: argparse.Namespace, work: Path, rb_python: str) -> dict[str, Any]:
-    """All repeats of one dataset × model on both sides, summarised with ratios."""
+def export_shared_split(dataset: str, args: argparse.Namespace, work: Path) -> Path:
+    """Write recloom's split of ``dataset`` as RecBole benchmark files; return their data_path."""
+    root = work / "atomic-shared"
+    job = {"dataset": dataset, "seed": args.seed, "min_rating": args.min_rating}
+    job_path = work / f"export-{dataset}.job.json"
+    job_path.write_text(json.dumps(job))
+    proc = subprocess.run([args.recloom_python, str(HERE / "export_split.py"), str(job_path), str(root)],
+                          env=measure.child_env(args.threads), capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise SystemExit(f"exporting recloom's split of {dataset} failed:\n{proc.stderr[-3000:]}")
+    return root
+
+
+def bench_one(dataset: str, model: str, split: str, args: argparse.Namespace, work: Path,
+              rb_python: str) -> dict[str, Any]:
+    """All repeats of one dataset × model × split source on both sides, summarised with ratios."""
     sides: dict[str, list[dict[str, Any]]] = {"recbole": [], "recloom": []}
+    data_path = work / ("atomic-shared" if split == "shared" else "atomic")
     base = {"dataset": dataset, "model": model, "seed": args.seed, "threads": args.threads,
-            "min_rating": args.min_rating, "hparams": hparams(args), "data_path": str(work / "atomic"),
-            "checkpoint_dir": str(work / "checkpoints")}
+            "min_rating": args.min_rating, "hparams": hparams(args), "data_path": str(data_path),
+            "split_source": split, "checkpoint_dir": str(work / "checkpoints"),
+            "recbole_dataset": datasets.recbole_name(dataset)}
     for r in range(args.repeats):
         order = ("recbole", "recloom") if r % 2 == 0 else ("recloom", "recbole")
         for side in order:
@@ -112,7 +132,7 @@ def bench_one(dataset: str, model: str, args: argparse.Namespace, work: Path, rb
     summary = {s: report.summarize_side(v) for s, v in sides.items()}
     rat = report.ratios(summary["recloom"], summary["recbole"])
     first = sides["recbole"][0]
-    return {"dataset": dataset, "dataset_label": datasets.LABELS[dataset], "model": model,
+    return {"dataset": dataset, "dataset_label": datasets.LABELS[dataset], "model": model, "split": split,
             "data": {k: first[k] for k in ("n_users", "n_items", "sizes", "n_batches")},
             **summary, "ratios": rat, "targets_met": report.verdict(rat), "raw": sides}
 
@@ -129,8 +149,11 @@ def main(argv: list[str] | None = None) -> int:
         data = datasets.load(name, args.min_rating)
         datasets.write_atomic(data, work / "atomic")
         print(f"{name}: {len(data)} interactions, {data.n_users} users, {data.n_items} items", flush=True)
-        for model in args.models:
-            runs.append(bench_one(name, model, args, work, rb_python))
+        if "shared" in args.splits:
+            export_shared_split(name, args, work)
+        for split in args.splits:
+            for model in args.models:
+                runs.append(bench_one(name, model, split, args, work, rb_python))
     doc = build_document(args, runs, rb_python, time.time() - started)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(doc, indent=1) + "\n")
@@ -157,7 +180,8 @@ def build_document(args: argparse.Namespace, runs: list[dict[str, Any]], rb_pyth
                      "recbole_venv_pins": list(recbole_venv.PINS)},
         "protocol": {
             "split": "per-user random 8:1:1 (RecBole RS [0.8,0.1,0.1], order RO, group_by user; "
-                     "recloom random_ratio with RecBole's rounding); each side draws its own split",
+                     "recloom random_ratio with RecBole's rounding). split=own: each side draws its own "
+                     "split; split=shared: RecBole reads recloom's split (benchmark_filename)",
             "filtering": "none: every rating is an implicit positive (RecBole's ml-100k default)"
                          if args.min_rating is None else f"rating >= {args.min_rating}",
             "evaluation": "full ranking over all items; valid masks train items, test masks train+valid",
