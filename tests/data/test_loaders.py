@@ -183,3 +183,20 @@ def test_unknown_dataset_and_saved_directory(tmp_path: Path, ml100k: Dataset) ->
         load_dataset("amazon-scientific", download=True)
     saved = ml100k.save(tmp_path / "saved")
     assert len(load_dataset(str(saved)).interactions) == 100_000
+
+
+def test_full_ml1m_ratings_file_is_preferred_and_crlf_is_read(tmp_path: Path) -> None:
+    folder = tmp_path / "data" / "ml-1m"
+    folder.mkdir(parents=True)
+    for f in ("movies.dat", "users.dat"):
+        shutil.copy(SHARED / "ml-1m" / f, folder / f)
+    with gzip.open(SHARED / "ml-1m" / "ratings_partial_users_1-2999.dat.gz", "rt") as fh:
+        head = [next(fh).rstrip("\n") for _ in range(1000)]
+    (folder / "ratings.dat").write_bytes(("\r\n".join(head) + "\r\n").encode())
+    ds = load_dataset("ml-1m", tmp_path / "data")
+    assert ds.name == "ml-1m" and ds.meta["ratings_file"] == "ratings.dat" and not ds.meta["note"]
+    assert len(ds.interactions) == 1000
+    first = head[0].split("::")
+    assert ds.user_ids.raw[ds.interactions.user[0]] == first[0]
+    assert ds.item_ids.raw[ds.interactions.item[0]] == first[1]
+    assert ds.interactions.rating[0] == float(first[2]) and ds.interactions.timestamp[0] == int(first[3])
