@@ -5,6 +5,11 @@ the environment variable ``api_key_env`` (default ``OPENAI_API_KEY``) when the c
 needed; against a custom ``base_url`` a missing key is replaced by a placeholder (local servers
 ignore it). The SDK's own retries are off (``max_retries=0``): the runner owns the retry policy, so
 retries never stack. ``openai`` is imported lazily.
+
+Requests go through the SDK's generic ``client.post("/chat/completions", body=..., cast_to=object)``
+with an already plain-JSON body: the same HTTP client, auth, timeouts and typed errors as
+``chat.completions.create``, without the SDK's per-call recursive TypedDict transform of the
+messages and schema (several ms of CPU per call on a large schema) or its response model build.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ from typing import Any
 
 from recloom.agents.backends.base import LLMRequest, LLMResponse, Usage
 from recloom.agents.backends.openai_errors import map_openai_error
-from recloom.errors import ConfigError
+from recloom.errors import ConfigError, TransportError
 
 PLACEHOLDER_KEY = "not-needed"
 
@@ -51,7 +56,7 @@ class OpenAIBackend:
         return self._client
 
     def request_body(self, request: LLMRequest) -> dict[str, Any]:
-        """The keyword arguments of ``chat.completions.create`` for ``request``."""
+        """The JSON body of ``POST /chat/completions`` for ``request``."""
         s = request.sampling
         body: dict[str, Any] = {
             "model": self.model,
@@ -66,19 +71,21 @@ class OpenAIBackend:
             body["seed"] = s.seed
         if self._prompt_cache_key and request.prefix_key and self.base_url is None:
             body["prompt_cache_key"] = request.prefix_key
-        if self._extra_body:
-            body["extra_body"] = dict(self._extra_body)
+        body.update(self._extra_body)
         return body
 
     async def complete(self, request: LLMRequest) -> LLMResponse:
         client = self._get_client()
         body = self.request_body(request)
+        where = f"{self.kind} task {request.task!r} input {request.input_id!r}"
         started = time.perf_counter()
         try:
-            completion = await client.chat.completions.create(**body)
+            data = await client.post("/chat/completions", body=body, cast_to=object)
         except Exception as exc:  # mapped: transient -> TransportError, other -> BackendError
-            raise map_openai_error(exc, f"{self.kind} task {request.task!r} input {request.input_id!r}") from exc
-        return response_from_completion(completion, time.perf_counter() - started, self.model)
+            raise map_openai_error(exc, where) from exc
+        if not isinstance(data, dict):
+            raise TransportError(f"{where}: malformed response from the server (not a JSON object)")
+        return response_from_json(data, time.perf_counter() - started, self.model)
 
     async def aclose(self) -> None:
         if self._client is not None:
@@ -100,6 +107,28 @@ def response_from_completion(completion: Any, latency_s: float, model: str) -> L
         return LLMResponse(str(refusal), "refusal", usage, latency_s, completion.model or model)
     return LLMResponse(message.content or "", str(choice.finish_reason or "unknown"), usage, latency_s,
                        getattr(completion, "model", None) or model)
+
+
+def response_from_json(data: dict[str, Any], latency_s: float, model: str) -> LLMResponse:
+    """An ``LLMResponse`` from a chat-completion JSON body."""
+    usage = usage_from_json(data.get("usage"))
+    served = str(data.get("model") or model)
+    choices = data.get("choices")
+    if not isinstance(choices, list) or not choices or not isinstance(choices[0], dict):
+        return LLMResponse("", "missing", usage, latency_s, served)
+    message = choices[0].get("message") or {}
+    if message.get("refusal"):
+        return LLMResponse(str(message["refusal"]), "refusal", usage, latency_s, served)
+    return LLMResponse(str(message.get("content") or ""), str(choices[0].get("finish_reason") or "unknown"), usage,
+                       latency_s, served)
+
+
+def usage_from_json(usage: Any) -> Usage:
+    if not isinstance(usage, dict):
+        return Usage()
+    details = usage.get("prompt_tokens_details")
+    cached = details.get("cached_tokens") if isinstance(details, dict) else None
+    return Usage(int(usage.get("prompt_tokens") or 0), int(usage.get("completion_tokens") or 0), int(cached or 0))
 
 
 def usage_from(usage: Any) -> Usage:

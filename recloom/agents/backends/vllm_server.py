@@ -1,7 +1,7 @@
 """The ``vllm-server`` backend: the OpenAI client against ``vllm serve`` (vLLM 0.33 API).
 
-The schema goes in vLLM's own request field ``structured_outputs: {"json": schema}`` (sent through
-``extra_body``), not OpenAI's strict rewriting. The removed ``guided_*`` fields are refused: vLLM
+The schema goes in vLLM's own request field ``structured_outputs: {"json": schema}`` (a top-level
+body field), not OpenAI's strict rewriting. The removed ``guided_*`` fields are refused: vLLM
 ≥ 0.12 accepts them as unknown extras and answers HTTP 200 with *unconstrained* text
 (vllm-project/vllm#53975). Engine-level settings such as ``disable_any_whitespace`` belong on the
 server command line (``--structured-outputs-config``); per-request ones go in ``structured_outputs``.
@@ -58,7 +58,6 @@ class VLLMServerBackend(OpenAIBackend):
         }
         if s.seed is not None:
             body["seed"] = s.seed
-        extra = dict(self._extra_body)
-        extra["structured_outputs"] = {"json": dict(request.json_schema), **self.structured_options}
-        body["extra_body"] = extra
+        body.update(self._extra_body)
+        body["structured_outputs"] = {"json": dict(request.json_schema), **self.structured_options}
         return body

@@ -138,7 +138,7 @@ class CallEngine:
         max_reasks = self.config.max_reasks if self.is_llm else 0
         for n in range(max_reasks + 1):
             material = self.key_material(task, messages, sampling)
-            response, cached = await self._response(task, material, messages, sampling, inp, outcome.input_id, n)
+            response, cached = await self._response(task, material, messages, sampling, inp, outcome, n)
             attempt = Attempt(n, material.key, cached, response.text, response.finish_reason, response.usage,
                               response.latency_s, sampling.max_tokens)
             outcome.attempts.append(attempt)
@@ -158,8 +158,8 @@ class CallEngine:
                     messages = (*messages, Message("assistant", response.text), task.reask_message(exc.kind, str(exc)))
 
     async def _response(self, task: Task[Any, Any], material: KeyMaterial, messages: tuple[Message, ...],
-                        sampling: SamplingParams, inp: BaseModel, input_id: str, attempt: int) -> tuple[LLMResponse, bool]:
-        cache = self.cache
+                        sampling: SamplingParams, inp: BaseModel, outcome: Outcome, attempt: int) -> tuple[LLMResponse, bool]:
+        cache, input_id = self.cache, outcome.input_id
         if cache is not None and self.mode.reads:
             record = cache.get(material.key)
             if record is not None:
@@ -169,14 +169,14 @@ class CallEngine:
             raise CacheMissError(cache.explain_miss(material, input_id))
         request = LLMRequest(task.name, task.version, messages, task.json_schema, task.schema_name, sampling,
                              input_id, attempt, payload=inp, prefix_key=self._prefix_key(task, messages))
-        response = await self._generate(request)
+        response = await self._generate(request, outcome)
         if cache is not None and self.mode.writes:
             schema = None if task.schema_sha256 in self._schemas_stored else task.json_schema
             cache.put(material, response.to_record(), input_id=input_id, schema=schema)
             self._schemas_stored.add(task.schema_sha256)
         return response, False
 
-    async def _generate(self, request: LLMRequest) -> LLMResponse:
+    async def _generate(self, request: LLMRequest, outcome: Outcome) -> LLMResponse:
         """One backend call under the limiter; transient failures are retried by tenacity. The
         first attempt runs outside tenacity (the common case costs nothing extra); a failure is
         handed to tenacity as its first attempt, so backoff and Retry-After apply uniformly."""
@@ -192,6 +192,7 @@ class CallEngine:
                 if first is not None:
                     error, first = first, None
                     raise error
+                outcome.transport_retries += 1
                 return await self._attempt(backend, request, estimate)
 
             response = await self._retrying.copy()(again)

@@ -41,6 +41,7 @@ def summarize(outcomes: Sequence[Outcome]) -> dict[str, Any]:
             "inputs": len(outcomes), "ok": sum(o.ok for o in outcomes), "failed": sum(not o.ok for o in outcomes),
             "cached": sum(o.cached for o in outcomes), "backend_calls": sum(not a.cached for a in attempts),
             "attempts": len(attempts), "reasks": sum(o.reasks for o in outcomes),
+            "transport_retries": sum(o.transport_retries for o in outcomes),
             "repaired_json": sum(a.repaired for a in attempts), "failures_by_kind": dict(kinds),
         },
         "tokens": {"all_attempts": usage.as_dict(), "this_run": live.as_dict(),

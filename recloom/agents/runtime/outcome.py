@@ -42,6 +42,7 @@ class Outcome:
     error_kind: str | None = None
     errors: list[str] = field(default_factory=list)
     cost_usd: float | None = 0.0
+    transport_retries: int = 0
 
     @property
     def cached(self) -> bool:
@@ -73,9 +74,10 @@ class Outcome:
         return {"input_id": self.input_id, "task": self.task, "ok": self.ok,
                 "result": self.result.model_dump(mode="json") if self.result is not None else None,
                 "error_kind": self.error_kind, "error": self.errors[-1] if self.errors else None,
-                "attempts": len(self.attempts), "cached": self.cached, "keys": [a.key for a in self.attempts]}
+                "attempts": len(self.attempts), "transport_retries": self.transport_retries, "cached": self.cached,
+                "keys": [a.key for a in self.attempts]}
 
     def failure_record(self) -> dict[str, Any]:
         """One line of ``failures.jsonl``: raw outputs of every attempt and the error chain."""
         return {"input_id": self.input_id, "task": self.task, "error_kind": self.error_kind, "errors": self.errors,
-                "attempts": [a.as_dict() for a in self.attempts]}
+                "transport_retries": self.transport_retries, "attempts": [a.as_dict() for a in self.attempts]}
