@@ -10,6 +10,7 @@ import asyncio
 import json
 import subprocess
 import sys
+import time
 import types
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -147,6 +148,18 @@ def test_usage_finish_reason_and_latency_are_mapped(fake_vllm: list[FakeLLM]) ->
     assert cut.usage.completion_tokens == 5 and len(cut.text) == 5
     assert full.model == "tiny" and full.latency_s > 0
     assert full.raw is not None and full.raw["batch_size"] == 2
+
+
+def test_engine_start_is_not_charged_to_request_latency(
+    fake_vllm: list[FakeLLM], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    vllm = sys.modules["vllm"]
+    build = vllm.LLM  # type: ignore[attr-defined]
+    monkeypatch.setattr(vllm, "LLM", lambda model, **kw: time.sleep(0.3) or build(model, **kw))
+    backend = VLLMOfflineBackend("m", batch_window_s=0.0)
+    (response,) = asyncio.run(complete_all(backend, [request("x")]))
+    assert backend.engine_start_s is not None and backend.engine_start_s >= 0.3
+    assert 0 < response.latency_s < 0.3
 
 
 def test_a_rejected_request_fails_alone_with_its_task_and_input_id(fake_vllm: list[FakeLLM]) -> None:

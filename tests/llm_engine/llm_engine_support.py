@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+REPO = Path(__file__).resolve().parents[2]
+ENGINE_HOME = Path(os.environ.get("RECLOOM_ENGINE_HOME", Path.home() / ".cache" / "recloom" / "engine"))
+ENGINE_PYTHON = ENGINE_HOME / "venv" / "bin" / "python"
+MODEL_DIR = ENGINE_HOME / "tiny-chat"
+
+# run_in_engine(script, *args, timeout=...) -> the JSON object the script wrote (see conftest.py)
+RunInEngine = Callable[..., dict[str, Any]]
 
 
 @dataclass(frozen=True)

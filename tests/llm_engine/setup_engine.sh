@@ -37,7 +37,8 @@ flock 9
 
 engine_ok() {
   [ -f "$VENV/.engine-stamp" ] && [ "$(cat "$VENV/.engine-stamp")" = "$ENGINE_STAMP" ] \
-    && "$PY" -c "import vllm, torch" >/dev/null 2>&1
+    && "$PY" -c "import importlib.util as u, sys; sys.exit(not (u.find_spec('vllm') and u.find_spec('torch')))" \
+      >/dev/null 2>&1  # the stamp is only written after `import vllm` worked; importing costs ~20 s
 }
 
 build_engine_venv() {
