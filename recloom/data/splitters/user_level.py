@@ -70,7 +70,8 @@ class UserLevel:
     def split(self, inter: Interactions, n_users: int, n_items: int) -> Split:
         g = group_by_user(inter, inter.order_by_user_time())
         counts = inter.user_counts(n_users)
-        roles = self._user_roles(counts)[g.user]
+        user_roles = self._user_roles(counts)
+        roles = user_roles[g.user]
         k = np.clip(np.floor(self.prefix * g.count).astype(np.int64), 1, np.maximum(g.count - 1, 1))
         in_prefix = g.pos < k
         held_out = (roles == VALID) | (roles == TEST)
@@ -78,7 +79,6 @@ class UserLevel:
         sorted_labels[held_out & in_prefix] = TRAIN if self.prefix_in_train else HISTORY
         labels = np.empty(len(inter), dtype=np.int64)
         labels[g.order] = sorted_labels
-        user_roles = self._user_roles(counts)
         info = {
             "short_users": int(((counts > 0) & (counts < self.min_interactions)).sum()),
             "valid_users": int((user_roles == VALID).sum()),
