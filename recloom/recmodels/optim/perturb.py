@@ -53,12 +53,12 @@ def _values(g: Tensor) -> Tensor:
 
 
 def combine(terms: Sequence[tuple[float, Grads]]) -> Grads:
-    """sum_j c_j * g_j, parameter by parameter."""
+    """sum_j c_j * g_j, parameter by parameter; the first term's tensors are reused (overwritten)."""
     out: Grads = []
     for per_param in zip(*(g for _, g in terms), strict=True):
-        acc = per_param[0] * terms[0][0]
+        acc = per_param[0].mul_(terms[0][0])
         for (c, _), g in zip(terms[1:], per_param[1:], strict=True):
-            acc = acc + c * g
+            acc = acc + c * g if acc.is_sparse and not g.is_sparse else acc.add_(g, alpha=c)
         out.append(acc)
     return out
 

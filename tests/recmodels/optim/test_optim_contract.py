@@ -84,3 +84,35 @@ def test_factory_builds_weights_with_default_gamma_and_head_tail_groups() -> Non
 def test_factory_errors_name_the_option(name: str, params: dict[str, Any], message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         get_step_rule(name, **params)
+
+
+class SparseToy(Recommender):
+    """Sparse-gradient item embeddings (nn.Embedding(sparse=True)) and a dense user table."""
+
+    def __init__(self) -> None:
+        super().__init__(6, 8)
+        self.users = torch.nn.Parameter(torch.randn(6, 3))
+        self.items = torch.nn.Embedding(8, 3, sparse=True)
+
+    def per_sample_loss(self, batch: Batch) -> torch.Tensor:
+        u = self.users[batch["user"]]
+        diff = (u * self.items(batch["item"])).sum(-1) - (u * self.items(batch["neg_item"])).sum(-1)
+        return torch.nn.functional.softplus(-diff)
+
+    def full_scores(self, batch: Batch) -> torch.Tensor:
+        return self.users[batch["user"]] @ self.items.weight.T
+
+
+@pytest.mark.parametrize("name", STEP_RULES)
+def test_sparse_gradients_are_supported(name: str) -> None:
+    from conftest import pairwise_batch
+
+    torch.manual_seed(0)
+    model, batch = SparseToy(), pairwise_batch(3)
+    before = [p.detach().clone() for p in model.parameters()]
+    rule = get_step_rule(name, **OPTIONS[name])
+    rule.step(model, batch, torch.optim.SGD(model.parameters(), lr=0.1))
+    assert model.items.weight.grad is not None and model.items.weight.grad.is_sparse
+    for p, old in zip(model.parameters(), before, strict=True):
+        torch.testing.assert_close(p.detach(), old - 0.1 * p.grad.to_dense(), rtol=0, atol=1e-6)
+    assert not torch.equal(model.items.weight, before[1])
