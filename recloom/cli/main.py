@@ -29,6 +29,9 @@ def _register() -> None:
     from recloom.cli import data_cmd
 
     app.add_typer(data_cmd.app, name="data")
+    from recloom.cli import train_cmd
+
+    app.command("train")(train_cmd.train)
 
 
 _register()
