@@ -14,7 +14,7 @@ import json
 import sys
 from pathlib import Path
 
-import datasets
+import parity_data as datasets
 import recloom_child
 
 
@@ -30,7 +30,8 @@ def export(job: dict, out_root: Path) -> dict[str, int]:
         users = ds.user_ids.decode(inter.user)
         items = ds.item_ids.decode(inter.item)
         rating = inter.rating if inter.rating is not None else [1.0] * len(inter)
-        rows = [f"{u}\t{i}\t{r:g}\t{t}" for u, i, r, t in zip(users, items, rating, inter.timestamp)]
+        table = zip(users, items, rating, inter.timestamp, strict=True)
+        rows = [f"{u}\t{i}\t{r:g}\t{t}" for u, i, r, t in table]
         (folder / f"{rb}.{part}.inter").write_text("\n".join([datasets.ATOMIC_HEADER, *rows]) + "\n")
         sizes[part] = len(rows)
     return sizes

@@ -24,7 +24,7 @@ from recloom.data.splitters import get_splitter
 from recloom.recmodels.evaluation import EvalData, EvalSpec, evaluate
 from recloom.recmodels.registry import get_model
 from recloom.recmodels.sampling import PairwiseData, interaction_matrix
-from recloom.recmodels.trainer import Trainer, TrainConfig, seed_everything
+from recloom.recmodels.trainer import TrainConfig, Trainer, seed_everything
 
 METRICS = ("recall@10", "recall@20", "ndcg@10", "ndcg@20")
 

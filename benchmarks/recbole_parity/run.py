@@ -3,7 +3,7 @@
     python benchmarks/recbole_parity/run.py [--datasets ml-100k ml-1m] [--models bpr lightgcn]
                                             [--epochs N] [--repeats R] [--threads T] ...
 
-Builds RecBole's throwaway venv if missing (``venv.py``), writes our MovieLens files as RecBole
+Builds RecBole's throwaway venv if missing (``recbole_venv.py``), writes our MovieLens files as
 atomic files into a temporary work directory, then for every dataset × model runs RecBole and
 recloom one after the other, each in its own child process with the same thread count, seed,
 split protocol (per-user random 8:1:1, full ranking) and hyperparameters, and writes
@@ -21,10 +21,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-import datasets
-import measure
-import report
-import venv as recbole_venv
+import parity_data as datasets
+import parity_measure as measure
+import parity_report as report
+import recbole_venv
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
@@ -48,16 +48,19 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--n-neg", type=int, default=1, help="uniform negatives per positive")
     p.add_argument("--min-rating", type=float, default=None,
                    help="keep ratings >= this on both sides (default: every rating is a positive)")
-    p.add_argument("--splits", nargs="+", default=["own", "shared"], choices=["own", "shared"],
-                   help="own: each side draws its split with its own splitter (protocol parity); shared: "
-                        "RecBole reads recloom's split (implementation parity, no split noise)")
+    p.add_argument("--shared-split-datasets", nargs="*", default=["ml-100k"],
+                   choices=sorted(datasets.SOURCES),
+                   help="datasets that also run the shared-split control, where RecBole reads recloom's "
+                        "split (implementation parity without split noise); every dataset always runs "
+                        "with each side drawing its own split (protocol parity)")
     p.add_argument("--seed", type=int, default=2020)
     p.add_argument("--threads", type=int, default=1, help="torch/OMP threads of each side")
     p.add_argument("--repeats", type=int, default=1, help="training runs per side (timings pooled)")
     p.add_argument("--work-dir", type=Path, default=None, help="atomic files, logs, checkpoints (temp dir)")
     p.add_argument("--recloom-python", default=str(_default_recloom_python()))
     p.add_argument("--out", type=Path, default=DEFAULT_OUT)
-    p.add_argument("--table", type=Path, default=DEFAULT_TABLE, help="README whose results table is rewritten")
+    p.add_argument("--table", type=Path, default=DEFAULT_TABLE,
+                   help="README whose results table is rewritten")
     args = p.parse_args(argv)
     for name in ("epochs", "repeats", "threads", "batch_size", "eval_batch_size", "embedding_dim", "n_neg"):
         if getattr(args, name) < 1:
@@ -149,9 +152,11 @@ def main(argv: list[str] | None = None) -> int:
         data = datasets.load(name, args.min_rating)
         datasets.write_atomic(data, work / "atomic")
         print(f"{name}: {len(data)} interactions, {data.n_users} users, {data.n_items} items", flush=True)
-        if "shared" in args.splits:
+        splits = ["own"]
+        if name in args.shared_split_datasets:
             export_shared_split(name, args, work)
-        for split in args.splits:
+            splits.append("shared")
+        for split in splits:
             for model in args.models:
                 runs.append(bench_one(name, model, split, args, work, rb_python))
     doc = build_document(args, runs, rb_python, time.time() - started)

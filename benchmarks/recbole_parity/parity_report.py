@@ -39,8 +39,9 @@ def ratios(ours: dict[str, Any], theirs: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for part in ("test", "valid"):
         out[part] = {m: _div(ours[part][m], theirs[part][m]) for m in METRICS}
-    out["speedup_train_epoch"] = _div(theirs["train_s_per_epoch"]["median"], ours["train_s_per_epoch"]["median"])
-    out["speedup_train_epoch_min"] = _div(theirs["train_s_per_epoch"]["min"], ours["train_s_per_epoch"]["min"])
+    t_ours, t_theirs = ours["train_s_per_epoch"], theirs["train_s_per_epoch"]
+    out["speedup_train_epoch"] = _div(t_theirs["median"], t_ours["median"])
+    out["speedup_train_epoch_min"] = _div(t_theirs["min"], t_ours["min"])
     out["speedup_valid_eval"] = _div(theirs["valid_s_per_eval"]["median"], ours["valid_s_per_eval"]["median"])
     out["memory_ratio"] = _div(ours["peak_rss_mib"], theirs["peak_rss_mib"])
     return out
@@ -60,8 +61,9 @@ def _div(a: float, b: float) -> float:
 
 def table(runs: list[dict[str, Any]]) -> str:
     """A markdown table: test metrics of both sides with ratios, s/epoch, speedup, peak RSS."""
-    head = ("| dataset | model | split | side | " + " | ".join(m.replace("recall", "R").replace("ndcg", "N") for m in METRICS)
-            + " | train s/epoch (median) | best epoch / run | peak RSS MiB |")
+    names = " | ".join(m.replace("recall", "R").replace("ndcg", "N") for m in METRICS)
+    head = (f"| dataset | model | split | side | {names} | train s/epoch (median) | best epoch / run "
+            "| peak RSS MiB |")
     lines = [head, "|" + "---|" * (4 + len(METRICS) + 3)]
     for run in runs:
         ours, theirs, rat = run["recloom"], run["recbole"], run["ratios"]
@@ -71,6 +73,7 @@ def table(runs: list[dict[str, Any]]) -> str:
                          f"{s['train_s_per_epoch']['median']:.3f} | {s['best_epoch']} / {s['epochs_run']} | "
                          f"{s['peak_rss_mib']:.0f} |")
         vals = " | ".join(f"{rat['test'][m]:.3f}" for m in METRICS)
-        lines.append(f"| {run['dataset']} | {run['model']} | {run['split']} | **ratio** ours/RecBole | {vals} | "
+        prefix = f"| {run['dataset']} | {run['model']} | {run['split']} |"
+        lines.append(f"{prefix} **ratio** ours/RecBole | {vals} | "
                      f"**{rat['speedup_train_epoch']:.2f}× faster** | | {rat['memory_ratio']:.2f} |")
     return "\n".join(lines)

@@ -66,7 +66,7 @@ def ensure_venv(venv_dir: Path = VENV_DIR, base_python: str = sys.executable) ->
     # torch first, pinned, so that pip never pulls a CUDA build when resolving recbole's deps.
     _run([py, "-m", "pip", "install", "-q", "torch==2.13.0"], "installing torch")
     _run([py, "-m", "pip", "install", "-q", *PINS], "installing recbole and its pins")
-    check = "import recbole, numpy, scipy, torch; from recbole.quick_start import run_recbole; print(recbole.__version__)"
+    check = "import recbole, numpy, scipy, torch; from recbole.quick_start import run_recbole"
     _run([py, "-c", check], "importing recbole in the new venv")
     (venv_dir / STAMP.name).write_text(json.dumps({"pins": list(PINS)}))
     return venv_python(venv_dir)

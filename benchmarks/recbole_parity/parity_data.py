@@ -93,6 +93,7 @@ def write_atomic(data: Interactions, out_dir: Path) -> Path:
     ds_dir = out_dir / rb
     ds_dir.mkdir(parents=True, exist_ok=True)
     lines = [ATOMIC_HEADER]
-    lines += [f"{u}\t{i}\t{r:g}\t{t}" for u, i, r, t in zip(data.user, data.item, data.rating, data.timestamp)]
+    rows = zip(data.user, data.item, data.rating, data.timestamp, strict=True)
+    lines += [f"{u}\t{i}\t{r:g}\t{t}" for u, i, r, t in rows]
     (ds_dir / f"{rb}.inter").write_text("\n".join(lines) + "\n")
     return out_dir
