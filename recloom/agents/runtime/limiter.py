@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 
 class _Bucket:
@@ -35,8 +35,10 @@ class _Bucket:
 
 class RateLimiter:
     def __init__(self, rpm: float | None = None, tpm: float | None = None, *, burst_s: float = 10.0,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic,
+                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> None:
         self._clock = clock
+        self._sleep = sleep
         self._requests = _Bucket(rpm, burst_s, clock) if rpm else None
         self._tokens = _Bucket(tpm, burst_s, clock) if tpm else None
         self._paused_until = 0.0
@@ -59,7 +61,7 @@ class RateLimiter:
                 if delay <= 0:
                     break
                 self.waited_s += delay
-                await asyncio.sleep(delay)
+                await self._sleep(delay)
             if self._requests is not None:
                 self._requests.level -= 1
             if self._tokens is not None:
