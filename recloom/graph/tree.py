@@ -80,8 +80,14 @@ class PreferenceTree:
         change that node's kind (a leaf) or alter a refined level; use ``split`` instead."""
         if parent != SUPER_ROOT:
             raise TreeError(f"add_subtree: subtrees go under the super-root, not under node {parent}")
-        root = self._add_spec(spec, parent)
-        self.check()
+        first = self._next_id
+        try:
+            root = self._add_spec(spec, parent)
+            self.check()
+        except TreeError:  # roll back: a refused subtree leaves the tree as it was
+            self._g.remove_nodes_from([n for n in list(self._g) if n >= first])
+            self._next_id = first
+            raise
         return root
 
     def _add_spec(self, spec: NodeSpec, parent: int) -> int:

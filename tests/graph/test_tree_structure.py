@@ -115,8 +115,15 @@ def test_construction_rejects_duplicate_sibling_names_and_empty_names() -> None:
     with pytest.raises(TreeError, match="name must be a non-empty string"):
         PreferenceTree.from_specs([N("A", "", (N("  "), N("b")))])
     t = hand_built()
+    before = t.copy()
     with pytest.raises(TreeError, match="super-root"):
         t.add_subtree(N("x"), parent=3)
+    with pytest.raises(TreeError, match="share the names"):
+        t.add_subtree(N("New", "", (N("ok"), N("Dup"), N("dup"))))
+    with pytest.raises(TreeError, match="share the names"):
+        t.add_subtree(N("sports"))
+    assert t == before and t.next_id == before.next_id
+    assert t.add_subtree(N("New", "", (N("a"), N("b")))) == 12
 
 
 def test_check_detects_corruption_of_internal_state() -> None:
