@@ -32,6 +32,10 @@ def _register() -> None:
     from recloom.cli import train_cmd
 
     app.command("train")(train_cmd.train)
+    from recloom.cli import cache_cmd, prompts_cmd
+
+    app.add_typer(prompts_cmd.app, name="prompts")
+    app.add_typer(cache_cmd.app, name="cache")
 
 
 _register()
