@@ -36,6 +36,9 @@ def _register() -> None:
 
     app.add_typer(prompts_cmd.app, name="prompts")
     app.add_typer(cache_cmd.app, name="cache")
+    from recloom.cli import demo_cmd
+
+    app.command("demo")(demo_cmd.demo)
 
 
 _register()
