@@ -77,6 +77,7 @@ def _server_command(port: int) -> list[str]:
         "--enforce-eager",  # torch.compile would double the start time
         "--kv-cache-memory-bytes", str(32 << 20),  # the default sizing trips on the NUMA memory check
         "--structured-outputs-config", json.dumps(STRUCTURED_OUTPUTS_CONFIG),
+        "--enable-prompt-tokens-details",  # usage.prompt_tokens_details.cached_tokens (prefix cache hits)
     ]  # fmt: skip
 
 

@@ -6,7 +6,12 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
+
+from pydantic import BaseModel, Field, StringConstraints
+
+from recloom.prompts.task import Task
+from recloom.prompts.templates import PromptTemplate
 
 REPO = Path(__file__).resolve().parents[2]
 ENGINE_HOME = Path(os.environ.get("RECLOOM_ENGINE_HOME", Path.home() / ".cache" / "recloom" / "engine"))
@@ -39,3 +44,30 @@ TICKET_SCHEMA: dict[str, Any] = {
     "required": ["title", "score", "tags", "kind"],
     "additionalProperties": False,
 }
+
+
+class TicketIn(BaseModel):
+    id: str
+    text: str
+
+
+class TicketOut(BaseModel):
+    title: str = Field(min_length=1, max_length=60)
+    score: int = Field(ge=0, le=10)
+    tags: list[Annotated[str, StringConstraints(max_length=20)]] = Field(max_length=3)
+
+
+# A small real recloom task (templates in tests/llm_engine/templates/engine_ticket) for runtime tests.
+TICKET_TASK: Task[TicketIn, TicketOut] = Task(
+    name="engine_ticket",
+    input_model=TicketIn,
+    output_model=TicketOut,
+    template=PromptTemplate.from_dir(Path(__file__).with_name("templates") / "engine_ticket"),
+    description="label a support ticket (engine tests only)",
+    max_tokens=200,
+)
+
+
+def ticket_inputs(n: int) -> list[dict[str, str]]:
+    words = ["login fails", "docs typo", "page is slow", "crash on save", "dark mode please"]
+    return [{"id": f"t{i}", "text": f"{words[i % len(words)]} (report {i})"} for i in range(n)]

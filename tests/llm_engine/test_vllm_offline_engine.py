@@ -8,7 +8,7 @@ from typing import Any
 
 import jsonschema
 import pytest
-from llm_engine_support import MODEL_DIR, TICKET_SCHEMA, RunInEngine
+from llm_engine_support import MODEL_DIR, TICKET_SCHEMA, TICKET_TASK, RunInEngine
 
 pytestmark = pytest.mark.engine
 
@@ -22,7 +22,7 @@ def offline_result(run_in_engine: RunInEngine) -> dict[str, Any]:
 
 
 def test_concurrent_calls_are_batched(offline_result: dict[str, Any]) -> None:
-    sizes = offline_result["batch_sizes"]
+    sizes = offline_result["batch_sizes"]  # the direct rounds only
     assert sum(sizes) == 2 * N_REQUESTS
     assert max(sizes) > 1, f"no batching happened: {sizes}"
     for round_ in offline_result["rounds"]:
@@ -46,3 +46,24 @@ def test_usage_and_prefix_cache_hits_are_reported(offline_result: dict[str, Any]
         assert 0 <= usage["cached_tokens"] <= usage["prompt_tokens"]
     # The second round shares the first round's long system prompt: whole 128-token blocks hit.
     assert all(r["usage"]["cached_tokens"] >= 128 for r in second), [r["usage"] for r in second]
+
+
+def test_runner_over_the_offline_backend_batches_caches_and_replays(offline_result: dict[str, Any]) -> None:
+    runner = offline_result["runner"]
+    assert [o["ok"] for o in runner["outputs"]] == [True] * N_REQUESTS, runner["outputs"]
+    for output in runner["outputs"]:
+        jsonschema.validate(output["result"], TICKET_TASK.json_schema)
+    assert set(runner["finish_reasons"]) == {"stop"}
+    assert max(runner["batch_sizes"]) > 1, runner["batch_sizes"]  # the runner's concurrency was batched
+    usage = runner["attempt_usage"]
+    assert all(u["prompt_tokens"] > 0 and u["completion_tokens"] > 0 for u in usage)
+    summed = {k: sum(u[k] for u in usage) for k in ("prompt_tokens", "completion_tokens", "cached_tokens")}
+    assert runner["manifest"]["tokens"]["this_run"] == summed
+    assert runner["manifest"]["backend"] == {
+        "kind": "vllm",
+        "model": "tiny",
+        "is_llm": True,
+        "label": "vllm:tiny",
+    }
+    assert runner["replay_backends_built"] == 0
+    assert runner["replay_results"] == [o["result"] for o in runner["outputs"]]
