@@ -36,6 +36,7 @@ def child_env(threads: int, extra: dict[str, str] | None = None) -> dict[str, st
 def run_child(cmd: list[str], env: dict[str, str], log_path: Path, result_path: Path) -> dict[str, Any]:
     """Run ``cmd``; return the JSON it wrote to ``result_path`` plus wall time and peak RSS (MiB)."""
     result_path.unlink(missing_ok=True)
+    load_start = os.getloadavg()[0]
     start = time.perf_counter()
     with log_path.open("w") as log:
         proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT)
@@ -49,6 +50,9 @@ def run_child(cmd: list[str], env: dict[str, str], log_path: Path, result_path: 
     result = json.loads(result_path.read_text())
     result["wall_seconds"] = round(wall, 2)
     result["peak_rss_mib"] = round(usage.ru_maxrss / 1024.0, 1)  # Linux reports KiB
+    # The machine is shared: the 1-minute load average around the run says how contended it was.
+    result["loadavg_1min"] = [round(load_start, 2), round(os.getloadavg()[0], 2)]
+    result["cpu_seconds"] = round(usage.ru_utime + usage.ru_stime, 2)
     return result
 
 

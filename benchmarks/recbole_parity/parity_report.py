@@ -23,10 +23,12 @@ def summarize_side(repeats: list[dict[str, Any]]) -> dict[str, Any]:
     per-epoch training seconds pooled over all repeats, the median peak RSS."""
     first = repeats[0]
     train = [s for r in repeats for s in r["train_seconds"]]
+    train_cpu = [s for r in repeats for s in r.get("train_cpu_seconds", [])]
     valid = [s for r in repeats for s in r["valid_seconds"] if s > 0]
     return {
         "valid": first["valid"], "test": first["test"], "best_epoch": first["best_epoch"],
         "epochs_run": first["epochs_run"], "train_s_per_epoch": epoch_stats(train),
+        "train_cpu_s_per_epoch": epoch_stats(train_cpu),
         "valid_s_per_eval": epoch_stats(valid),
         "median_run_train_s_per_epoch": [statistics.median(r["train_seconds"]) for r in repeats],
         "peak_rss_mib": statistics.median(r["peak_rss_mib"] for r in repeats),
@@ -42,6 +44,8 @@ def ratios(ours: dict[str, Any], theirs: dict[str, Any]) -> dict[str, Any]:
     t_ours, t_theirs = ours["train_s_per_epoch"], theirs["train_s_per_epoch"]
     out["speedup_train_epoch"] = _div(t_theirs["median"], t_ours["median"])
     out["speedup_train_epoch_min"] = _div(t_theirs["min"], t_ours["min"])
+    out["speedup_train_epoch_cpu"] = _div(theirs["train_cpu_s_per_epoch"]["median"],
+                                          ours["train_cpu_s_per_epoch"]["median"])
     out["speedup_valid_eval"] = _div(theirs["valid_s_per_eval"]["median"], ours["valid_s_per_eval"]["median"])
     out["memory_ratio"] = _div(ours["peak_rss_mib"], theirs["peak_rss_mib"])
     return out
@@ -59,21 +63,29 @@ def _div(a: float, b: float) -> float:
     return float(a) / float(b) if b else float("nan")
 
 
+def _side_row(run: dict[str, Any], side: str, s: dict[str, Any]) -> str:
+    vals = " | ".join(f"{s['test'][m]:.4f}" for m in METRICS)
+    wall, cpu = s["train_s_per_epoch"]["median"], s["train_cpu_s_per_epoch"]["median"]
+    return (f"| {run['dataset']} | {run['model']} | {run['split']} | {side} | {vals} | {wall:.3f} | "
+            f"{cpu:.3f} | {s['best_epoch']} / {s['epochs_run']} | {s['peak_rss_mib']:.0f} |")
+
+
+def _ratio_row(run: dict[str, Any]) -> str:
+    rat = run["ratios"]
+    vals = " | ".join(f"{rat['test'][m]:.3f}" for m in METRICS)
+    wall, cpu = rat["speedup_train_epoch"], rat["speedup_train_epoch_cpu"]
+    return (f"| {run['dataset']} | {run['model']} | {run['split']} | **ours / RecBole** | {vals} | "
+            f"**{wall:.2f}× faster** | **{cpu:.2f}× faster** | | {rat['memory_ratio']:.2f} |")
+
+
 def table(runs: list[dict[str, Any]]) -> str:
     """A markdown table: test metrics of both sides with ratios, s/epoch, speedup, peak RSS."""
     names = " | ".join(m.replace("recall", "R").replace("ndcg", "N") for m in METRICS)
-    head = (f"| dataset | model | split | side | {names} | train s/epoch (median) | best epoch / run "
-            "| peak RSS MiB |")
-    lines = [head, "|" + "---|" * (4 + len(METRICS) + 3)]
+    head = (f"| dataset | model | split | side | {names} | train s/epoch wall (median) "
+            "| train CPU s/epoch (median) | best epoch / epochs run | peak RSS MiB |")
+    lines = [head, "|" + "---|" * (4 + len(METRICS) + 4)]
     for run in runs:
-        ours, theirs, rat = run["recloom"], run["recbole"], run["ratios"]
-        for side, s in (("RecBole 1.2.1", theirs), ("recloom", ours)):
-            vals = " | ".join(f"{s['test'][m]:.4f}" for m in METRICS)
-            lines.append(f"| {run['dataset']} | {run['model']} | {run['split']} | {side} | {vals} | "
-                         f"{s['train_s_per_epoch']['median']:.3f} | {s['best_epoch']} / {s['epochs_run']} | "
-                         f"{s['peak_rss_mib']:.0f} |")
-        vals = " | ".join(f"{rat['test'][m]:.3f}" for m in METRICS)
-        prefix = f"| {run['dataset']} | {run['model']} | {run['split']} |"
-        lines.append(f"{prefix} **ratio** ours/RecBole | {vals} | "
-                     f"**{rat['speedup_train_epoch']:.2f}× faster** | | {rat['memory_ratio']:.2f} |")
+        lines.append(_side_row(run, "RecBole 1.2.1", run["recbole"]))
+        lines.append(_side_row(run, "recloom", run["recloom"]))
+        lines.append(_ratio_row(run))
     return "\n".join(lines)

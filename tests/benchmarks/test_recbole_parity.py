@@ -135,3 +135,13 @@ def test_child_env_pins_threads() -> None:
     assert env["OMP_NUM_THREADS"] == env["MKL_NUM_THREADS"] == "2" and env["X"] == "1"
     assert json.dumps(parity_measure.machine_info())  # serialisable
     assert np.isnan(parity_report.epoch_stats([])["median"])
+
+
+def test_table_has_one_cell_per_column() -> None:
+    theirs, ours = _side(1.0, [4.0], 400.0), _side(1.0, [1.0], 300.0)
+    run_doc = {"dataset": "ml-100k", "model": "bpr", "split": "own", "recbole": theirs, "recloom": ours,
+               "ratios": parity_report.ratios(ours, theirs)}
+    lines = parity_report.table([run_doc]).splitlines()
+    assert len(lines) == 5
+    assert len({line.count("|") for line in lines}) == 1
+    assert "4.00× faster" in lines[-1]
