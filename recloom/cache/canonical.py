@@ -14,10 +14,13 @@ from typing import Any
 from recloom.errors import CacheError
 
 
+_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+
+
 def canonical_json(value: Any) -> str:
     """``value`` as canonical JSON text. Tuples become lists; NaN and infinities are refused."""
     try:
-        return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+        return _ENCODER.encode(value)
     except (TypeError, ValueError) as exc:
         raise CacheError(f"cannot hash a value that is not plain JSON: {exc}") from exc
 

@@ -10,6 +10,7 @@ provider transform can make the lookup key and the store key diverge.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -47,7 +48,50 @@ class KeyMaterial:
 
     @cached_property
     def key(self) -> str:
-        return sha256_hex(canonical_json(self.as_dict()))
+        """sha256 (hex) of the canonical JSON of the key material."""
+        return sha256_hex(self.canonical())
+
+    def canonical(self) -> str:
+        """``canonical_json(self.as_dict())``, assembled from pre-serialised parts: a long system
+        prompt shared by a whole batch is serialised once, not once per request."""
+        messages = ",".join(f"[{_dump(role)},{_dump_cached(content)}]" for role, content in self.messages)
+        return (f'{{"backend":{_dump(self.backend)},"extra":{_mapping_json(self.extra)},"format":{KEY_FORMAT},'
+                f'"messages":[{messages}],"model":{_dump(self.model)},"sampling":{_mapping_json(self.sampling)},'
+                f'"schema_sha256":{_dump(self.schema_sha256)},"task":{_dump(self.task)},'
+                f'"task_version":{_dump(self.task_version)}}}')
+
+
+_dump = json.JSONEncoder(ensure_ascii=False).encode  # one encoder, not one per call
+
+
+_FRAGMENTS: dict[Any, str] = {}
+
+
+def _mapping_json(mapping: Mapping[str, Any]) -> str:
+    """Canonical JSON of a small mapping, memoised when its values are hashable scalars."""
+    try:
+        # the type is part of the memo key: 1, 1.0 and True are equal (and hash alike) in Python
+        memo = ("m", tuple(sorted((k, type(v).__name__, v) for k, v in mapping.items())))
+        fragment = _FRAGMENTS.get(memo)
+    except TypeError:  # unhashable or unorderable values
+        return canonical_json(dict(mapping))
+    if fragment is None:
+        if len(_FRAGMENTS) > 512:
+            _FRAGMENTS.clear()
+        fragment = _FRAGMENTS[memo] = canonical_json(dict(mapping))
+    return fragment
+
+
+def _dump_cached(text: str) -> str:
+    """JSON of a string, memoised for long strings (system prompts repeat across a batch)."""
+    if len(text) < 256:
+        return _dump(text)
+    fragment = _FRAGMENTS.get(text)
+    if fragment is None:
+        if len(_FRAGMENTS) > 512:
+            _FRAGMENTS.clear()
+        fragment = _FRAGMENTS[text] = _dump(text)
+    return fragment
 
 
 def key_of(material: Mapping[str, Any]) -> str:

@@ -70,3 +70,19 @@ def test_diff_names_fields_and_the_first_differing_character():
     assert "sampling.temperature: wanted 0.7, stored 0.0" in diffs
     assert any(d.startswith("messages[1] (user): differs from character 13") for d in diffs)
     assert diff_material(material().as_dict(), material().as_dict()) == []
+
+
+from hypothesis import given  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@given(st.lists(st.tuples(st.sampled_from(["system", "user", "assistant"]), st.text(max_size=400)), max_size=4),
+       st.text(max_size=20), st.dictionaries(st.text(max_size=5), st.integers() | st.text(max_size=5), max_size=3))
+def test_fast_canonical_form_equals_generic_canonical_json(messages, model, extra):
+    m = material(messages=tuple(messages), model=model, extra=extra)
+    assert m.canonical() == canonical_json(m.as_dict())
+
+
+def test_equal_but_differently_typed_values_give_different_keys():
+    keys = {material(extra={"x": v}).key for v in (1, 1.0, True)}
+    assert len(keys) == 3

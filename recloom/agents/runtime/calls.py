@@ -65,6 +65,7 @@ class CallEngine:
         self.prices = PriceTable.load(config.prices_file)
         self._schemas_stored: set[str] = set()
         self._prefix_keys: dict[str, str] = {}
+        self._extras: dict[str, dict[str, Any]] = {}
         self._completion_estimate = 256.0
 
     # --- backend lifecycle -------------------------------------------------------------------------
@@ -103,9 +104,11 @@ class CallEngine:
                               top_p=c.top_p, seed=c.seed)
 
     def key_material(self, task: Task[Any, Any], messages: tuple[Message, ...], sampling: SamplingParams) -> KeyMaterial:
-        solver = task.local_solver.identity if (not self.is_llm and task.local_solver is not None) else None
-        extra = generation_extra(self.kind, self.config.backend_options, solver_identity=solver,
-                                 context_id=self.config.local_context_id)
+        extra = self._extras.get(task.name)
+        if extra is None:
+            solver = task.local_solver.identity if (not self.is_llm and task.local_solver is not None) else None
+            extra = self._extras[task.name] = generation_extra(
+                self.kind, self.config.backend_options, solver_identity=solver, context_id=self.config.local_context_id)
         return KeyMaterial(backend=self.kind, model=self.model, task=task.name, task_version=task.version,
                            schema_sha256=task.schema_sha256, messages=tuple((m.role, m.content) for m in messages),
                            sampling=sampling.as_dict(), extra=extra)

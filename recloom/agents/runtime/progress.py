@@ -28,14 +28,15 @@ class Progress:
         return f"cached {self.cached}  failed {self.failed}  tokens {self.tokens}  cost {cost}"
 
     def update(self, outcome: Outcome) -> None:
+        if self._bar is None:
+            return
         self.done += 1
         self.cached += int(outcome.cached)
         self.failed += int(not outcome.ok)
         self.tokens += outcome.live_usage.total_tokens
         if self.cost is not None:
             self.cost = None if outcome.cost_usd is None else self.cost + outcome.cost_usd
-        if self._bar is not None:
-            self._bar.update(self._task_id, advance=1, stats=self.stats())
+        self._bar.update(self._task_id, advance=1, stats=self.stats())
 
     def __enter__(self) -> Progress:
         if self._bar is not None:

@@ -1,0 +1,73 @@
+"""Keyword labels for the non-LLM baselines: distinctive words of a group of item texts (TF-IDF with
+each group as one document), used to name clusters, merged leaves and split children.
+
+Tokens are lowercase content words (≥ 3 letters, no stopwords, no "genres") plus a decade token
+("1990s") for every four-digit year in parentheses. Ties are broken alphabetically, so labels are
+deterministic.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from collections.abc import Sequence
+
+_YEAR = re.compile(r"\((\d{4})\)")
+_WORD = re.compile(r"[a-z][a-z'\-]*")
+_STOP = frozenset(
+    "a an and the of in on at to for with from by is it its this that or as be are was my your his her "
+    "their our we you i me us them he she they la le les el los das der die und genres genre aka not "
+    "all but out who what when how into just one two".split()
+)
+
+
+def tokens(text: str) -> list[str]:
+    """Content words of ``text`` in order (repeats kept), then decade tokens."""
+    words = [w.strip("'-") for w in _WORD.findall(_YEAR.sub(" ", text.lower()))]
+    out = [w.removesuffix("'s") for w in words if len(w) >= 3 and w not in _STOP]
+    out += [f"{m[:3]}0s" for m in _YEAR.findall(text)]
+    return out
+
+
+def distinctive_words(groups: Sequence[Sequence[str]], top: int = 3) -> list[list[str]]:
+    """Per group of texts, its ``top`` words by TF-IDF (tf = share of the group's texts containing
+    the word, idf over groups, smoothed)."""
+    doc_freq = [Counter({w for t in texts for w in tokens(t)}) for texts in groups]
+    per_text = [[set(tokens(t)) for t in texts] for texts in groups]
+    n_groups = len(groups)
+    df = Counter(w for counts in doc_freq for w in counts)
+    out = []
+    for texts, sets in zip(groups, per_text, strict=True):
+        size = max(len(texts), 1)
+        tf = Counter(w for s in sets for w in s)
+        scored = [(tf[w] / size * math.log((1 + n_groups) / (1 + df[w]) + 1.0), w) for w in tf]
+        scored.sort(key=lambda x: (-x[0], x[1]))
+        out.append([w for _, w in scored[:top]])
+    return out
+
+
+def frequent_words(texts: Sequence[str], top: int = 3, exclude: Sequence[str] = ()) -> list[str]:
+    """The ``top`` words occurring in most of ``texts`` (ties alphabetical)."""
+    banned = {w.lower() for w in exclude}
+    counts = Counter(w for t in texts for w in set(tokens(t)) if w not in banned)
+    return [w for w, _ in sorted(counts.items(), key=lambda x: (-x[1], x[0]))[:top]]
+
+
+def label(words: Sequence[str], fallback: str) -> str:
+    """``"Romance & 1990s"`` from keywords (at most two), or ``fallback`` without any."""
+    shown = [w if w[0].isdigit() else w.capitalize() for w in list(words)[:2]]
+    return " & ".join(shown) if shown else fallback
+
+
+def unique_labels(labels: Sequence[str], taken: Sequence[str] = ()) -> list[str]:
+    """``labels`` made unique (case-insensitively, also against ``taken``) by numbering repeats."""
+    seen = {t.casefold() for t in taken}
+    out = []
+    for name in labels:
+        candidate, k = name, 2
+        while candidate.casefold() in seen:
+            candidate, k = f"{name} ({k})", k + 1
+        seen.add(candidate.casefold())
+        out.append(candidate)
+    return out
