@@ -93,7 +93,8 @@ def mask_scores(scores: Tensor, exclude: sp.csr_matrix) -> Tensor:
 
 
 @torch.no_grad()
-def rank_topk(model: Recommender, data: EvalData, k: int, batch_size: int = 1024) -> tuple[np.ndarray, np.ndarray]:
+def rank_topk(model: Recommender, data: EvalData, k: int,
+              batch_size: int = 1024) -> tuple[np.ndarray, np.ndarray]:
     """(top-k item indices int64[U, k], validity bool[U, k]) after masking; invalid = masked slots."""
     model.eval()
     k = min(k, model.n_items)

@@ -36,8 +36,8 @@ def _truth(rows: list[np.ndarray], n_items: int) -> sp.csr_matrix:
     return out
 
 
-def _sequence_eval(examples: SequenceExamples | None, histories: list[np.ndarray], held_out: list[np.ndarray],
-                   n_items: int, maxlen: int) -> EvalData:
+def _sequence_eval(examples: SequenceExamples | None, histories: list[np.ndarray],
+                   held_out: list[np.ndarray], n_items: int, maxlen: int) -> EvalData:
     if examples is not None:
         histories, held_out = examples.histories(), examples.targets()
     keep = [k for k, h in enumerate(histories) if len(h) > 0 and len(held_out[k]) > 0]
@@ -72,7 +72,8 @@ def eval_spec_for(dataset: Dataset | None, split: Split, ks: tuple[int, ...],
     if dataset is not None and dataset.items is not None and any(dataset.items.categories):
         labels = sorted({c for cats in dataset.items.categories for c in cats})
         index = {c: k for k, c in enumerate(labels)}
-        weights = category_weights([[index[c] for c in cats] for cats in dataset.items.categories], len(labels))
+        item_cats = [[index[c] for c in cats] for cats in dataset.items.categories]
+        weights = category_weights(item_cats, len(labels))
     return EvalSpec(ks=ks, metrics=metrics, item_group=head_tail_groups(freq), category_weights=weights)
 
 
@@ -109,7 +110,7 @@ def _report(name: str, model: Recommender, cfg: TrainConfig, result: TrainResult
         "model": name.lower(),
         "hparams": dataclasses.asdict(config) if config is not None else {},
         "train_config": dataclasses.asdict(cfg),
-        "data": dataset.stats() if dataset is not None else {"n_users": split.n_users, "n_items": split.n_items},
+        "data": dataset.stats() if dataset is not None else {"users": split.n_users, "items": split.n_items},
         "split": {"name": split.name, "params": split.params, "sizes": split.sizes(), "info": split.info},
         "train_samples": n_train,
         "epochs": [dataclasses.asdict(e) for e in result.history],

@@ -18,7 +18,7 @@ from torch import Tensor, nn
 
 from recloom.recmodels import losses
 from recloom.recmodels.base import Batch, Recommender
-from recloom.recmodels.graph import Init, init_embedding, SymmetricAdjacency
+from recloom.recmodels.graph import Init, SymmetricAdjacency, init_embedding
 
 
 @dataclass
@@ -89,7 +89,8 @@ class NGCF(Recommender):
         neg = (u[:, None, :] * j).sum(-1) if j.dim() == 3 else (u * j).sum(-1)
         loss = losses.bpr(pos, neg)
         if self.config.reg_weight > 0:
-            ego = [self.user_emb(batch["user"]), self.item_emb(batch["item"]), self.item_emb(batch["neg_item"])]
+            ego = [self.user_emb(batch["user"]), self.item_emb(batch["item"]),
+                   self.item_emb(batch["neg_item"])]
             loss = loss + self.config.reg_weight * losses.embedding_l2(ego, self.config.reg_norm)
         return loss
 

@@ -93,7 +93,8 @@ class NegativeSampler:
                 return neg.reshape(shape)
             neg[bad] = rng.integers(0, self.n_items, size=len(bad), dtype=np.int64)
             bad = bad[self.is_positive(flat_rows[bad], neg[bad])]
-        raise DataError(f"negative sampling did not converge for rows {np.unique(flat_rows[bad])[:5].tolist()}")
+        stuck = np.unique(flat_rows[bad])[:5].tolist()
+        raise DataError(f"negative sampling did not converge for rows {stuck}")
 
 
 class PairwiseData:

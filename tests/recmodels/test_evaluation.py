@@ -72,7 +72,8 @@ def test_evaluate_adds_category_and_distance_metrics() -> None:
     weights[3, 1] = 1.0
     weights[4, 2] = 1.0
     truth = sp.csr_matrix(np.array([[1, 0, 0, 0, 0], [0, 1, 0, 0, 0], [0, 0, 1, 0, 0]]))
-    spec = EvalSpec(ks=(2,), category_weights=weights, distance=lambda i: (i[:, :, None] != i[:, None, :]) * 1.0)
+    spec = EvalSpec(ks=(2,), category_weights=weights,
+                    distance=lambda i: (i[:, :, None] != i[:, None, :]) * 1.0)
     out = evaluate(FixedScores(TABLE), EvalData.for_users(truth), spec)
     assert out["ild@2"] == pytest.approx(1.0)
     # tops: u0 {4, 0} -> cats {2, 0}; u1 {4, 3} -> {2, 1}; u2 {4, 3} -> {2, 1}: two categories each

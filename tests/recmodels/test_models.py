@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from recmodels_micro import Micro, make_micro
 
 from recloom.errors import ConfigError
 from recloom.recmodels.evaluation import EvalData, EvalSpec, evaluate
@@ -14,8 +15,6 @@ from recloom.recmodels.registry import SEQUENTIAL, get_model
 from recloom.recmodels.sampling import PairwiseData
 from recloom.recmodels.sequences import SequenceData, pad_histories
 from recloom.recmodels.trainer import TrainConfig, Trainer, seed_everything
-
-from recmodels_micro import Micro, make_micro
 
 NAMES = ["mf", "lightgcn", "ngcf", "sasrec"]
 
