@@ -57,3 +57,20 @@ def test_tiny_max_tokens_ends_on_length(client: OpenAI, engine_server: EngineSer
     assert reply.usage.completion_tokens == 3
     with pytest.raises(json.JSONDecodeError):
         json.loads(reply.choices[0].message.content)
+
+
+def test_removed_guided_json_is_silently_ignored_by_the_server(
+    client: OpenAI, engine_server: EngineServer
+) -> None:
+    """Why recloom's vllm-server backend refuses ``guided_*`` fields: vLLM answers 200 and does not
+    constrain the output. If this starts failing, vLLM changed (rejects or honours them again)."""
+    valid = 0
+    for seed in range(4):
+        reply = _ask(client, engine_server.model, seed, max_tokens=24, temperature=1.0,
+                     extra_body={"guided_json": TICKET_SCHEMA})  # fmt: skip
+        try:
+            jsonschema.validate(json.loads(reply.choices[0].message.content), TICKET_SCHEMA)
+            valid += 1
+        except (json.JSONDecodeError, jsonschema.ValidationError):
+            pass
+    assert valid == 0
