@@ -6,12 +6,18 @@ manifest (parsed only to explain a miss, export or prune). The row is tagged ``t
 (diskcache's indexed tag column), so a replay miss can find the stored entries of the same input
 and name the fields that differ. Schemas are stored once per sha256. Values are JSON text, never
 pickles, so an imported cache cannot run code. Entries are never evicted; removal is ``prune``.
+
+``put`` writes at once; ``put_later`` hands the entry to one background writer thread that commits
+whatever is queued in a single transaction, so a batch runner's event loop never waits on SQLite
+(pending entries are visible to ``get`` at once; ``flush``/``close`` wait for the commit).
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import queue
+import threading
 import time
 from collections import Counter
 from collections.abc import Iterator, Mapping
@@ -37,6 +43,10 @@ def _tag(task: str, input_id: str) -> str:
 class CacheStore:
     def __init__(self, directory: str | Path, *, timeout: float = 120.0) -> None:
         self.directory = Path(directory)
+        self._pending: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {}
+        self._queue: queue.Queue[str | None] = queue.Queue()
+        self._writer: threading.Thread | None = None
+        self._writer_error: BaseException | None = None
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
             self._db = diskcache.Cache(str(self.directory / "db"), timeout=timeout, **_SETTINGS)
@@ -51,6 +61,9 @@ class CacheStore:
 
     def get(self, key: str) -> dict[str, Any] | None:
         """``{"response", "input_id", "created"}`` of entry ``key``, or None."""
+        pending = self._pending.get(key)
+        if pending is not None:
+            return pending[0]
         text = self._db.get(key)
         return None if text is None else json.loads(text[: text.index("\n")])
 
@@ -67,7 +80,7 @@ class CacheStore:
         return {"key": key, "material": json.loads(tail), **json.loads(head)}
 
     def __contains__(self, key: str) -> bool:
-        return key in self._db
+        return key in self._pending or key in self._db
 
     def put(self, material: KeyMaterial, response: Mapping[str, Any], *, input_id: str = "",
             schema: Mapping[str, Any] | None = None) -> str:
@@ -78,6 +91,54 @@ class CacheStore:
         if schema is not None:
             self._db.add(_S + material.schema_sha256, json.dumps(schema, sort_keys=True))
         return key
+
+    def put_later(self, material: KeyMaterial, response: Mapping[str, Any], *, input_id: str = "",
+                  schema: Mapping[str, Any] | None = None) -> str:
+        """Queue one entry for the background writer (committed in the next transaction)."""
+        if self._writer_error is not None:
+            raise CacheError(f"cache writer for {self.directory} failed: {self._writer_error}")
+        key = material.key
+        if schema is not None and _S + material.schema_sha256 not in self._db:
+            self._db.add(_S + material.schema_sha256, json.dumps(schema, sort_keys=True))
+        self._pending[key] = ({"response": dict(response), "input_id": input_id, "created": time.time()},
+                              material.as_dict())
+        if self._writer is None:
+            self._writer = threading.Thread(target=self._write_loop, name="recloom-cache-writer", daemon=True)
+            self._writer.start()
+        self._queue.put(key)
+        return key
+
+    def _write_loop(self) -> None:
+        while True:
+            keys = [self._queue.get()]
+            while len(keys) < 512:
+                try:
+                    keys.append(self._queue.get_nowait())
+                except queue.Empty:
+                    break
+            live = [k for k in keys if k is not None]
+            try:
+                if live:
+                    with self._db.transact(retry=True):
+                        for key in live:
+                            entry, material = self._pending[key]
+                            self._set(key, entry, material)
+            except BaseException as exc:  # surfaced by the next put_later / flush
+                self._writer_error = exc
+            finally:
+                for key in live:
+                    self._pending.pop(key, None)
+                for _ in keys:
+                    self._queue.task_done()
+            if None in keys:
+                return
+
+    def flush(self) -> None:
+        """Wait until every queued entry is committed."""
+        if self._writer is not None:
+            self._queue.join()
+        if self._writer_error is not None:
+            raise CacheError(f"cache writer for {self.directory} failed: {self._writer_error}")
 
     def _set(self, key: str, entry: Mapping[str, Any], material: Mapping[str, Any]) -> None:
         value = json.dumps(entry, ensure_ascii=False) + "\n" + json.dumps(material, ensure_ascii=False)
@@ -216,6 +277,10 @@ class CacheStore:
         return removed
 
     def close(self) -> None:
+        if self._writer is not None:
+            self._queue.put(None)
+            self._writer.join()
+            self._writer = None
         self._db.close()
 
     def __enter__(self) -> CacheStore:

@@ -112,3 +112,16 @@ def test_network_filesystem_detection(tmp_path: Path):
     mounts.write_text("server:/export /data nfs4 rw 0 0\n/dev/sda1 / ext4 rw 0 0\n")
     assert filesystem_type("/data/cache", str(mounts)) == "nfs4" and is_network_filesystem("/data/x", str(mounts))
     assert filesystem_type("/home/u", str(mounts)) == "ext4" and not is_network_filesystem("/home", str(mounts))
+
+
+def test_put_later_is_visible_at_once_and_durable_after_flush(tmp_path: Path):
+    store = CacheStore(tmp_path)
+    keys = [store.put_later(material(i), response(i), input_id=str(i), schema={"type": "object"}) for i in range(300)]
+    assert all(store.get(k) is not None for k in keys)  # read-your-writes before the commit
+    store.flush()
+    with CacheStore(tmp_path) as other:  # another handle sees the committed entries
+        assert len(other) == 300 and other.keys_for("t", "7") == [material(7).key]
+    store.put_later(material(999), response(999), input_id="last")
+    store.close()  # close flushes
+    with CacheStore(tmp_path) as other:
+        assert other.get(material(999).key)["input_id"] == "last"

@@ -86,6 +86,8 @@ class VLLMOfflineBackend:
         return await pending.future
 
     async def aclose(self) -> None:
+        if self._closed:
+            return
         self._closed = True
         if self._worker is not None:
             self._worker.cancel()

@@ -91,7 +91,13 @@ class CallEngine:
         elif not self.is_llm and task.local_solver is None:
             raise UnknownTaskError(f"the local backend has no solver for task {task.name!r}")
 
+    async def flush(self) -> None:
+        """Wait (off the event loop) until every cache entry of this engine is committed."""
+        if self.cache is not None:
+            await asyncio.to_thread(self.cache.flush)
+
     async def aclose(self) -> None:
+        await self.flush()
         if self._backend is not None and self._owns_backend:
             await self._backend.aclose()
             self._backend = None
@@ -175,7 +181,7 @@ class CallEngine:
         response = await self._generate(request, outcome)
         if cache is not None and self.mode.writes:
             schema = None if task.schema_sha256 in self._schemas_stored else task.json_schema
-            cache.put(material, response.to_record(), input_id=input_id, schema=schema)
+            cache.put_later(material, response.to_record(), input_id=input_id, schema=schema)
             self._schemas_stored.add(task.schema_sha256)
         return response, False
 

@@ -84,7 +84,10 @@ class Runner:
                 return outcome
 
             ordered = sorted(jobs, key=lambda j: [m.content for m in j.messages])
-            done = await self.executor.map(one, ordered, concurrency=self.config.concurrency)
+            try:
+                done = await self.executor.map(one, ordered, concurrency=self.config.concurrency)
+            finally:
+                await self.engine.flush()
         outcomes: list[Outcome | None] = [None] * len(jobs)
         for job, outcome in zip(ordered, done, strict=True):
             outcomes[job.position] = outcome

@@ -20,7 +20,7 @@ import numpy as np
 
 from recloom.agents.top.construct_task import ConstructInput, ConstructOutput, TreeNode
 from recloom.agents.top.embedding import embedder_for
-from recloom.agents.top.keywords import distinctive_words, label, unique_labels
+from recloom.agents.top.keywords import distinctive_words, example_text, label, unique_labels
 from recloom.prompts.solver import local_solver
 
 CRITERIA = "semantic similarity of the item texts (MiniLM embeddings, Ward clustering); named by distinctive words"
@@ -117,11 +117,6 @@ def _level(root: _Cluster, target: _Cluster, level: int = 1) -> int:
     return 0
 
 
-def _example(text: str, limit: int = 60) -> str:
-    head = text.split(". Genres:")[0].strip()
-    return head if len(head) <= limit else head[: limit - 1].rstrip() + "…"
-
-
 def _name_children(node: _Cluster, texts: Sequence[str]) -> TreeNode:
     """The labelled subtree below ``node`` (its own name is set by the caller)."""
     groups = [[texts[r] for r in c.rows] for c in node.children]
@@ -130,7 +125,7 @@ def _name_children(node: _Cluster, texts: Sequence[str]) -> TreeNode:
     kids = []
     for child, name, w in zip(node.children, names, words, strict=True):
         sub = _name_children(child, texts) if child.children else None
-        examples = "; ".join(_example(texts[r]) for r in child.rows[:2])
+        examples = "; ".join(example_text(texts[r]) for r in child.rows[:2])
         description = f"keywords: {', '.join(w) or 'none'}; e.g. {examples}"
         kids.append(TreeNode(name=name, description=description, criteria=CRITERIA if sub else "",
                              sub_branches=sub.sub_branches if sub else []))

@@ -71,3 +71,10 @@ def unique_labels(labels: Sequence[str], taken: Sequence[str] = ()) -> list[str]
         seen.add(candidate.casefold())
         out.append(candidate)
     return out
+
+
+def example_text(text: str, limit: int = 60) -> str:
+    """A short example of an item: its text up to " Genres:" (MovieLens texts), at most ``limit``
+    characters."""
+    head = text.split(". Genres:")[0].strip()
+    return head if len(head) <= limit else head[: limit - 1].rstrip() + "…"

@@ -31,12 +31,9 @@ _MAX_REPORTED = 8
 
 class MatchLeaf(BaseModel):
     id: int
+    name: str
     path: str
     description: str = ""
-
-    @property
-    def name(self) -> str:
-        return self.path.split(" > ")[-1].strip()
 
 
 class MatchItem(BaseModel):

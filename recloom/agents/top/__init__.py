@@ -1,0 +1,1 @@
+"""ToP agents (placeholder docstring, replaced below)."""
