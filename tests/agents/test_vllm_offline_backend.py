@@ -202,6 +202,7 @@ def test_missing_vllm_is_a_clear_backend_error(monkeypatch: pytest.MonkeyPatch) 
 def test_closed_backend_refuses_work(fake_vllm: list[FakeLLM]) -> None:
     backend = VLLMOfflineBackend("m")
     asyncio.run(backend.aclose())
+    asyncio.run(backend.aclose())  # idempotent
     with pytest.raises(BackendError, match="after aclose"):
         asyncio.run(backend.complete(request("x")))
 
