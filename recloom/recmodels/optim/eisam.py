@@ -18,7 +18,8 @@ step costs two forward and three backward passes (SAM: two and two). ``code_vari
 reproduces the released trainer, where both terms use the weighted loss (L_B := L^w_B): the update
 is lambda * g_1 + (1 - lambda) * g_w and needs only SAM's two backward passes.
 
-Limits: rho = 0 or lambda = 0 give plain training on L_B; uniform weights and lambda = 1 give SAM.
+Limits (tested): rho = 0 or lambda = 0 give plain training on L_B; uniform weights and lambda = 1
+give SAM; the code variant with rho = 0 is re-weighting (:class:`ReWeight`).
 A ``batch['weight']`` multiplies both L_B and L^w_B per sample, as in :meth:`Recommender.loss`.
 """
 
