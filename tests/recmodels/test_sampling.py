@@ -54,7 +54,7 @@ def test_pairwise_epoch_covers_each_interaction_once_with_weights() -> None:
     for b in batches:  # weight travels with its interaction
         for u, i, w in zip(b["user"].tolist(), b["item"].tolist(), b["weight"].tolist(), strict=True):
             assert w == weight[(user == u) & (item == i)][0]
-        assert not data.matrix[np.array(b["user"]), np.array(b["neg_item"])].any()
+        assert not data.matrix[b["user"].numpy().copy(), b["neg_item"].numpy().copy()].any()
     with pytest.raises(DataError, match="user index out of range"):
         PairwiseData(np.array([3]), np.array([0]), 3, 6)
 
