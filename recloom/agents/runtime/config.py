@@ -75,8 +75,13 @@ class RuntimeConfig:
     def public_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["base_url"] = redact_url(self.base_url)
-        data["backend_options"] = {k: _jsonable(v) for k, v in self.backend_options.items()}
+        data["backend_options"] = {k: f"<{type(v).__name__}>" if k in _OBJECT_OPTIONS else _jsonable(v)
+                                   for k, v in self.backend_options.items()}
         return data
+
+
+# Options that carry objects (a catalogue, a chat model, an engine): named in manifests, never copied.
+_OBJECT_OPTIONS = frozenset({"context", "chat_model", "client", "llm"})
 
 
 def redact_url(url: str | None) -> str | None:

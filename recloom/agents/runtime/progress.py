@@ -16,12 +16,13 @@ class Progress:
         self._bar = None
         self._task_id = None
         if enabled and total:
+            from rich.markup import escape
             from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
             from rich.progress import Progress as RichProgress
 
             self._bar = RichProgress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                                      TextColumn("{task.fields[stats]}"), TimeElapsedColumn(), transient=False)
-            self._task_id = self._bar.add_task(label, total=total, stats=self.stats())
+            self._task_id = self._bar.add_task(escape(label), total=total, stats=self.stats())
 
     def stats(self) -> str:
         cost = "?" if self.cost is None else f"${self.cost:.4f}"

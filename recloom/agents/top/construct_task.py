@@ -33,6 +33,7 @@ class SampleItem(BaseModel):
 class ConstructInput(BaseModel):
     id: str
     category: str | None = None
+    category_note: str | None = None
     items: list[SampleItem]
     min_depth: int = 3
     max_depth: int = 6

@@ -32,13 +32,11 @@ class CategoryGroup:
     items: tuple[int, ...]
 
     @property
-    def reference(self) -> str | None:
-        """The predefined categorisation shown to the LLM as a reference."""
-        if not self.categories:
+    def note(self) -> str | None:
+        """For a pooled group, the predefined categories it holds (shown to the LLM)."""
+        if len(self.categories) <= 1 and self.categories == (self.name,) or not self.categories:
             return None
-        if len(self.categories) == 1:
-            return self.categories[0]
-        return f"{self.name} ({', '.join(self.categories)})"
+        return f"pools the categories {', '.join(self.categories)}"
 
 
 def category_groups(items: ItemTable, config: SampleConfig = SampleConfig()) -> list[CategoryGroup]:
