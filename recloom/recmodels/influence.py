@@ -24,6 +24,7 @@ torch RNG state the step itself saw (same dropout masks); the training run is le
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
@@ -123,6 +124,8 @@ class InfluenceTracker(Callback):
         self._current = np.zeros(self.config.n_groups)
         self._steps = 0
         self._sketch: CountSketch | None = None
+        self.seconds = 0.0  # wall time spent in influence computations
+        self.total_steps = 0
 
     # ---------------------------------------------------------------- trainer hooks
     def on_train_begin(self, trainer: Trainer) -> None:
@@ -156,6 +159,7 @@ class InfluenceTracker(Callback):
             inc = -inc
         self._current += inc
         self._steps += 1
+        self.total_steps += 1
         return inc
 
     def _direction(self, delta: dict[str, Tensor]) -> dict[str, Tensor]:
@@ -208,8 +212,10 @@ class TrackingStep:
         loss = self.inner.step(model, batch, optimizer)  # type: ignore[attr-defined]
         rng_after = torch.get_rng_state()
         torch.set_rng_state(rng_before)  # the gradient at θ_{s-1} sees the step's dropout masks
+        start = time.perf_counter()
         try:
             self.tracker.record_step(model, batch, before)
         finally:
             torch.set_rng_state(rng_after)
+            self.tracker.seconds += time.perf_counter() - start
         return loss
