@@ -11,4 +11,12 @@ from recloom.cache.keys import KeyMaterial, diff_material, key_of
 from recloom.cache.modes import CacheMode
 from recloom.cache.store import CacheStore
 
-__all__ = ["CacheMode", "CacheStore", "KeyMaterial", "canonical_json", "content_hash", "diff_material", "key_of"]
+__all__ = [
+    "CacheMode",
+    "CacheStore",
+    "KeyMaterial",
+    "canonical_json",
+    "content_hash",
+    "diff_material",
+    "key_of",
+]

@@ -13,7 +13,6 @@ from typing import Any
 
 from recloom.errors import CacheError
 
-
 _ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
 
 

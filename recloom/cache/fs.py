@@ -7,7 +7,20 @@ import os
 from pathlib import Path
 
 NETWORK_FILESYSTEMS = frozenset(
-    {"nfs", "nfs4", "lustre", "cifs", "smb3", "smbfs", "fuse.sshfs", "beegfs", "gpfs", "ceph", "glusterfs", "9p"}
+    {
+        "nfs",
+        "nfs4",
+        "lustre",
+        "cifs",
+        "smb3",
+        "smbfs",
+        "fuse.sshfs",
+        "beegfs",
+        "gpfs",
+        "ceph",
+        "glusterfs",
+        "9p",
+    }
 )
 
 

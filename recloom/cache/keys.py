@@ -55,10 +55,12 @@ class KeyMaterial:
         """``canonical_json(self.as_dict())``, assembled from pre-serialised parts: a long system
         prompt shared by a whole batch is serialised once, not once per request."""
         messages = ",".join(f"[{_dump(role)},{_dump_cached(content)}]" for role, content in self.messages)
-        return (f'{{"backend":{_dump(self.backend)},"extra":{_mapping_json(self.extra)},"format":{KEY_FORMAT},'
-                f'"messages":[{messages}],"model":{_dump(self.model)},"sampling":{_mapping_json(self.sampling)},'
-                f'"schema_sha256":{_dump(self.schema_sha256)},"task":{_dump(self.task)},'
-                f'"task_version":{_dump(self.task_version)}}}')
+        return (
+            f'{{"backend":{_dump(self.backend)},"extra":{_mapping_json(self.extra)},"format":{KEY_FORMAT},'
+            f'"messages":[{messages}],"model":{_dump(self.model)},"sampling":{_mapping_json(self.sampling)},'
+            f'"schema_sha256":{_dump(self.schema_sha256)},"task":{_dump(self.task)},'
+            f'"task_version":{_dump(self.task_version)}}}'
+        )
 
 
 _dump = json.JSONEncoder(ensure_ascii=False).encode  # one encoder, not one per call
@@ -125,13 +127,15 @@ def _diff_messages(a: list[Any], b: list[Any]) -> list[str]:
         if ma != mb:
             role = ma[0] if ma else "?"
             pos = _first_difference(str(ma[-1]), str(mb[-1]))
-            out.append(f"messages[{i}] ({role}): differs from character {pos}: "
-                       f"wanted {_short(str(ma[-1])[pos:])}, stored {_short(str(mb[-1])[pos:])}")
+            out.append(
+                f"messages[{i}] ({role}): differs from character {pos}: "
+                f"wanted {_short(str(ma[-1])[pos:])}, stored {_short(str(mb[-1])[pos:])}"
+            )
     return out
 
 
 def _first_difference(a: str, b: str) -> int:
-    for i, (x, y) in enumerate(zip(a, b)):
+    for i, (x, y) in enumerate(zip(a, b, strict=False)):
         if x != y:
             return i
     return min(len(a), len(b))

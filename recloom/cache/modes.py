@@ -7,7 +7,7 @@ from enum import Enum
 from recloom.errors import ConfigError
 
 
-class CacheMode(str, Enum):
+class CacheMode(str, Enum):  # noqa: UP042  (str mixin: plain strings compare equal)
     RW = "rw"
     REPLAY = "replay"
     REFRESH = "refresh"

@@ -32,8 +32,13 @@ from recloom.errors import CacheError
 
 log = logging.getLogger(__name__)
 _S = "schema\x1f"
-_SETTINGS = {"eviction_policy": "none", "size_limit": 2**62, "disk_min_file_size": 2**30, "statistics": False,
-             "tag_index": True}
+_SETTINGS = {
+    "eviction_policy": "none",
+    "size_limit": 2**62,
+    "disk_min_file_size": 2**30,
+    "statistics": False,
+    "tag_index": True,
+}
 
 
 def _tag(task: str, input_id: str) -> str:
@@ -53,9 +58,12 @@ class CacheStore:
         except (OSError, diskcache.Timeout) as exc:
             raise CacheError(f"cannot open cache directory {self.directory}: {exc}") from exc
         if is_network_filesystem(self.directory):
-            log.warning("cache %s is on a network filesystem (%s): SQLite locking is unreliable there; "
-                        "use a local disk and `recloom cache export/import` to move it", self.directory,
-                        filesystem_type(self.directory))
+            log.warning(
+                "cache %s is on a network filesystem (%s): SQLite locking is unreliable there; "
+                "use a local disk and `recloom cache export/import` to move it",
+                self.directory,
+                filesystem_type(self.directory),
+            )
 
     # --- entries ---------------------------------------------------------------------------------
 
@@ -82,8 +90,14 @@ class CacheStore:
     def __contains__(self, key: str) -> bool:
         return key in self._pending or key in self._db
 
-    def put(self, material: KeyMaterial, response: Mapping[str, Any], *, input_id: str = "",
-            schema: Mapping[str, Any] | None = None) -> str:
+    def put(
+        self,
+        material: KeyMaterial,
+        response: Mapping[str, Any],
+        *,
+        input_id: str = "",
+        schema: Mapping[str, Any] | None = None,
+    ) -> str:
         """Store one raw response under ``material.key`` (one SQLite write); returns the key."""
         key = material.key
         entry = {"response": dict(response), "input_id": input_id, "created": time.time()}
@@ -92,16 +106,24 @@ class CacheStore:
             self._db.add(_S + material.schema_sha256, json.dumps(schema, sort_keys=True))
         return key
 
-    def put_later(self, material: KeyMaterial, response: Mapping[str, Any], *, input_id: str = "",
-                  schema: Mapping[str, Any] | None = None) -> str:
+    def put_later(
+        self,
+        material: KeyMaterial,
+        response: Mapping[str, Any],
+        *,
+        input_id: str = "",
+        schema: Mapping[str, Any] | None = None,
+    ) -> str:
         """Queue one entry for the background writer (committed in the next transaction)."""
         if self._writer_error is not None:
             raise CacheError(f"cache writer for {self.directory} failed: {self._writer_error}")
         key = material.key
         if schema is not None and _S + material.schema_sha256 not in self._db:
             self._db.add(_S + material.schema_sha256, json.dumps(schema, sort_keys=True))
-        self._pending[key] = ({"response": dict(response), "input_id": input_id, "created": time.time()},
-                              material.as_dict())
+        self._pending[key] = (
+            {"response": dict(response), "input_id": input_id, "created": time.time()},
+            material.as_dict(),
+        )
         if self._writer is None:
             self._writer = threading.Thread(target=self._write_loop, name="recloom-cache-writer", daemon=True)
             self._writer.start()
@@ -184,10 +206,15 @@ class CacheStore:
         where = f"task {material.task!r} input {input_id!r}"
         near = self.nearest(material, input_id)
         if near is None:
-            return f"replay miss for {where}: no entry for this task and input in {self.directory} (key {material.key[:16]})"
+            return (
+                f"replay miss for {where}: no entry for this task and input in {self.directory} "
+                f"(key {material.key[:16]})"
+            )
         key, diffs = near
-        return (f"replay miss for {where} (key {material.key[:16]}); nearest stored entry {key[:16]} differs in: "
-                + "; ".join(diffs))
+        return (
+            f"replay miss for {where} (key {material.key[:16]}); nearest stored entry {key[:16]} differs in: "
+            + "; ".join(diffs)
+        )
 
     # --- maintenance ---------------------------------------------------------------------------------
 
@@ -202,8 +229,14 @@ class CacheStore:
             by_task[f"{m['task']}@{m['task_version']}"] += 1
             by_backend[f"{m['backend']}:{m['model']}"] += 1
             finish[record["response"].get("finish_reason", "?")] += 1
-        return {"directory": str(self.directory), "entries": n, "bytes": self._db.volume(),
-                "by_task": dict(by_task), "by_backend": dict(by_backend), "finish_reasons": dict(finish)}
+        return {
+            "directory": str(self.directory),
+            "entries": n,
+            "bytes": self._db.volume(),
+            "by_task": dict(by_task),
+            "by_backend": dict(by_backend),
+            "finish_reasons": dict(finish),
+        }
 
     def find(self, prefix: str) -> dict[str, Any]:
         """The record whose key starts with ``prefix`` (at least 8 hex characters, unambiguous)."""
@@ -253,16 +286,26 @@ class CacheStore:
         if not isinstance(record, dict) or not {"key", "material", "response"} <= record.keys():
             raise CacheError(f"{path}:{lineno}: not a recloom cache entry")
         if key_of(record["material"]) != record["key"]:
-            raise CacheError(f"{path}:{lineno}: key {str(record['key'])[:16]} does not match its key material")
+            raise CacheError(
+                f"{path}:{lineno}: key {str(record['key'])[:16]} does not match its key material"
+            )
         if record["key"] in self._db:
             return 0
-        entry = {"response": record["response"], "input_id": str(record.get("input_id", "")),
-                 "created": record.get("created", time.time())}
+        entry = {
+            "response": record["response"],
+            "input_id": str(record.get("input_id", "")),
+            "created": record.get("created", time.time()),
+        }
         self._set(record["key"], entry, record["material"])
         return 1
 
-    def prune(self, *, task: str | None = None, older_than_s: float | None = None,
-              keep_versions: Mapping[str, str] | None = None) -> int:
+    def prune(
+        self,
+        *,
+        task: str | None = None,
+        older_than_s: float | None = None,
+        keep_versions: Mapping[str, str] | None = None,
+    ) -> int:
         """Delete entries of ``task`` (or all tasks) that are older than ``older_than_s`` and/or whose
         task version differs from ``keep_versions[task]``; with neither, all of them. Returns the count."""
         now, removed = time.time(), 0
@@ -271,7 +314,11 @@ class CacheStore:
             if task is not None and m["task"] != task:
                 continue
             old = older_than_s is not None and now - record.get("created", now) > older_than_s
-            stale = keep_versions is not None and m["task"] in keep_versions and keep_versions[m["task"]] != m["task_version"]
+            stale = (
+                keep_versions is not None
+                and m["task"] in keep_versions
+                and keep_versions[m["task"]] != m["task_version"]
+            )
             if (older_than_s is None and keep_versions is None) or old or stale:
                 removed += int(self._db.delete(record["key"], retry=True))
         return removed

@@ -1,6 +1,7 @@
 """``recloom prompts list|show|run|diff``: inspect tasks, run one over an input file, and compare two
 variants (template versions or backends/models) on the same inputs through the cache."""
 
+# ruff: noqa: B008  (typer declares options as default values)
 from __future__ import annotations
 
 import json
@@ -13,17 +14,28 @@ app = typer.Typer(help="Tasks and prompt templates: list, show, run, diff.", no_
 
 BACKEND = typer.Option("local", "--backend", "-b", help="local | openai | vllm-server | vllm | langchain")
 MODEL = typer.Option("", "--model", "-m", help="model name (or model path for vllm)")
-BASE_URL = typer.Option(None, "--base-url", help="OpenAI-compatible server URL (keys come from the environment)")
-CACHE_DIR = typer.Option(None, "--cache-dir", help="cache directory (default $RECLOOM_CACHE_DIR or .cache/recloom)")
+BASE_URL = typer.Option(
+    None, "--base-url", help="OpenAI-compatible server URL (keys come from the environment)"
+)
+CACHE_DIR = typer.Option(
+    None, "--cache-dir", help="cache directory (default $RECLOOM_CACHE_DIR or .cache/recloom)"
+)
 CACHE_MODE = typer.Option("rw", "--cache-mode", help="rw | replay | refresh | off")
 
 
-def _config(backend: str, model: str, base_url: str | None, cache_dir: Path | None, cache_mode: str,
-            **extra: Any) -> Any:
+def _config(
+    backend: str, model: str, base_url: str | None, cache_dir: Path | None, cache_mode: str, **extra: Any
+) -> Any:
     from recloom.agents.runtime import RuntimeConfig
 
-    return RuntimeConfig(backend=backend, model=model, base_url=base_url,
-                         cache_dir=str(cache_dir) if cache_dir else None, cache_mode=cache_mode, **extra)
+    return RuntimeConfig(
+        backend=backend,
+        model=model,
+        base_url=base_url,
+        cache_dir=str(cache_dir) if cache_dir else None,
+        cache_mode=cache_mode,
+        **extra,
+    )
 
 
 @app.command("list")
@@ -34,13 +46,19 @@ def list_tasks() -> None:
     for task in default_registry():
         d = task.describe()
         solver = f"  local solver {d['local_solver']} (non-LLM baseline)" if d["local_solver"] else ""
-        typer.echo(f"{d['name']}  version {d['version']}  {d['input']} -> {d['output']}  "
-                   f"validator {d['validator']}{solver}")
+        typer.echo(
+            f"{d['name']}  version {d['version']}  {d['input']} -> {d['output']}  "
+            f"validator {d['validator']}{solver}"
+        )
 
 
 @app.command()
-def show(task_name: str = typer.Argument(..., help="task name"),
-         input_json: str = typer.Option(None, "--input", help="an input as JSON: also print the rendered messages")) -> None:
+def show(
+    task_name: str = typer.Argument(..., help="task name"),
+    input_json: str = typer.Option(
+        None, "--input", help="an input as JSON: also print the rendered messages"
+    ),
+) -> None:
     """A task's templates, output schema, schema warnings and (optionally) one rendered prompt."""
     from recloom.prompts import get_task
 
@@ -48,7 +66,9 @@ def show(task_name: str = typer.Argument(..., help="task name"),
     typer.echo(json.dumps(task.describe(), indent=2))
     for name, source in sorted(task.template.sources.items()):
         typer.echo(f"--- {name}\n{source.rstrip()}")
-    typer.echo(f"--- output schema (sha256 {task.schema_sha256[:16]})\n{json.dumps(task.json_schema, indent=2)}")
+    typer.echo(
+        f"--- output schema (sha256 {task.schema_sha256[:16]})\n{json.dumps(task.json_schema, indent=2)}"
+    )
     for warning in task.schema_warnings:
         typer.secho(f"schema warning: {warning}", fg=typer.colors.YELLOW)
     if input_json:
@@ -57,42 +77,72 @@ def show(task_name: str = typer.Argument(..., help="task name"),
 
 
 @app.command()
-def run(task_name: str = typer.Argument(..., help="task name"),
-        inputs: Path = typer.Option(..., "--inputs", "-i", help="JSONL (or JSON list) of task inputs"),
-        out: Path = typer.Option(..., "--out", "-o", help="run directory to create"),
-        backend: str = BACKEND, model: str = MODEL, base_url: str | None = BASE_URL,
-        cache_dir: Path | None = CACHE_DIR, cache_mode: str = CACHE_MODE,
-        concurrency: int = typer.Option(16, help="requests in flight"),
-        rpm: float | None = typer.Option(None, help="requests per minute limit"),
-        tpm: float | None = typer.Option(None, help="tokens per minute limit"),
-        max_reasks: int = typer.Option(2, help="re-asks after an invalid answer"),
-        prices: Path | None = typer.Option(None, help="extra price table (JSON)"),
-        progress: bool = typer.Option(True, help="show the progress bar")) -> None:
+def run(
+    task_name: str = typer.Argument(..., help="task name"),
+    inputs: Path = typer.Option(..., "--inputs", "-i", help="JSONL (or JSON list) of task inputs"),
+    out: Path = typer.Option(..., "--out", "-o", help="run directory to create"),
+    backend: str = BACKEND,
+    model: str = MODEL,
+    base_url: str | None = BASE_URL,
+    cache_dir: Path | None = CACHE_DIR,
+    cache_mode: str = CACHE_MODE,
+    concurrency: int = typer.Option(16, help="requests in flight"),
+    rpm: float | None = typer.Option(None, help="requests per minute limit"),
+    tpm: float | None = typer.Option(None, help="tokens per minute limit"),
+    max_reasks: int = typer.Option(2, help="re-asks after an invalid answer"),
+    prices: Path | None = typer.Option(None, help="extra price table (JSON)"),
+    progress: bool = typer.Option(True, help="show the progress bar"),
+) -> None:
     """Run a task over an input file; writes outputs.jsonl, failures.jsonl and manifest.json."""
     from recloom.agents.runtime import Runner
     from recloom.cli.options import read_inputs
 
-    config = _config(backend, model, base_url, cache_dir, cache_mode, concurrency=concurrency, rpm=rpm, tpm=tpm,
-                     max_reasks=max_reasks, prices_file=str(prices) if prices else None, progress=progress)
+    config = _config(
+        backend,
+        model,
+        base_url,
+        cache_dir,
+        cache_mode,
+        concurrency=concurrency,
+        rpm=rpm,
+        tpm=tpm,
+        max_reasks=max_reasks,
+        prices_file=str(prices) if prices else None,
+        progress=progress,
+    )
     result = Runner(config).run(task_name, read_inputs(inputs), run_dir=out)
-    typer.echo(json.dumps({"run_dir": str(result.run_dir), "backend": result.manifest["backend"]["label"],
-                           **result.manifest["counts"], "tokens": result.manifest["tokens"]["this_run"],
-                           "cost_usd": result.manifest["cost_usd_this_run"]}, indent=2))
+    typer.echo(
+        json.dumps(
+            {
+                "run_dir": str(result.run_dir),
+                "backend": result.manifest["backend"]["label"],
+                **result.manifest["counts"],
+                "tokens": result.manifest["tokens"]["this_run"],
+                "cost_usd": result.manifest["cost_usd_this_run"],
+            },
+            indent=2,
+        )
+    )
 
 
 @app.command()
-def diff(task_name: str = typer.Argument(..., help="task A (a registered task)"),
-         inputs: Path = typer.Option(..., "--inputs", "-i", help="JSONL (or JSON list) of task inputs"),
-         template_b: Path | None = typer.Option(None, help="B = task A with the templates of this directory"),
-         task_b: str | None = typer.Option(None, help="B = another registered task"),
-         backend: str = BACKEND, model: str = MODEL, base_url: str | None = BASE_URL,
-         backend_b: str | None = typer.Option(None, help="B's backend (default: A's)"),
-         model_b: str | None = typer.Option(None, help="B's model (default: A's)"),
-         base_url_b: str | None = typer.Option(None, help="B's base URL (default: A's)"),
-         n: int | None = typer.Option(None, "--sample", help="compare on a sample of this many inputs"),
-         seed: int = typer.Option(0, help="sampling seed"),
-         cache_dir: Path | None = CACHE_DIR, cache_mode: str = CACHE_MODE,
-         out: Path | None = typer.Option(None, help="also write the report here (JSON)")) -> None:
+def diff(
+    task_name: str = typer.Argument(..., help="task A (a registered task)"),
+    inputs: Path = typer.Option(..., "--inputs", "-i", help="JSONL (or JSON list) of task inputs"),
+    template_b: Path | None = typer.Option(None, help="B = task A with the templates of this directory"),
+    task_b: str | None = typer.Option(None, help="B = another registered task"),
+    backend: str = BACKEND,
+    model: str = MODEL,
+    base_url: str | None = BASE_URL,
+    backend_b: str | None = typer.Option(None, help="B's backend (default: A's)"),
+    model_b: str | None = typer.Option(None, help="B's model (default: A's)"),
+    base_url_b: str | None = typer.Option(None, help="B's base URL (default: A's)"),
+    n: int | None = typer.Option(None, "--sample", help="compare on a sample of this many inputs"),
+    seed: int = typer.Option(0, help="sampling seed"),
+    cache_dir: Path | None = CACHE_DIR,
+    cache_mode: str = CACHE_MODE,
+    out: Path | None = typer.Option(None, help="also write the report here (JSON)"),
+) -> None:
     """Run two variants on the same inputs (through the cache) and report them side by side."""
     from dataclasses import replace
 
@@ -107,8 +157,14 @@ def diff(task_name: str = typer.Argument(..., help="task A (a registered task)")
         b = replace(b, template=PromptTemplate.from_dir(template_b))
     rows = sample(read_inputs(inputs), n, seed)
     config_a = _config(backend, model, base_url, cache_dir, cache_mode, progress=False)
-    config_b = _config(backend_b or backend, model_b if model_b is not None else model, base_url_b or base_url,
-                       cache_dir, cache_mode, progress=False)
+    config_b = _config(
+        backend_b or backend,
+        model_b if model_b is not None else model,
+        base_url_b or base_url,
+        cache_dir,
+        cache_mode,
+        progress=False,
+    )
     report = compare(a, Runner(config_a).run(a, rows), b, Runner(config_b).run(b, rows))
     _print_report(report)
     if out is not None:
@@ -121,14 +177,27 @@ def _print_report(report: dict[str, Any]) -> None:
 
     console = Console()
     sides = Table("", "A", "B", title=f"{report['inputs']} inputs")
-    for key in ("label", "task_version", "valid", "first_attempt_valid", "attempt_errors", "failed", "tokens",
-                "cost_usd_this_run", "backend_calls"):
+    for key in (
+        "label",
+        "task_version",
+        "valid",
+        "first_attempt_valid",
+        "attempt_errors",
+        "failed",
+        "tokens",
+        "cost_usd_this_run",
+        "backend_calls",
+    ):
         sides.add_row(key, _fmt(report["A"][key]), _fmt(report["B"][key]))
     console.print(sides)
     agreement = Table("field", "compared", "agreement", "mean Jaccard (lists)")
     for row in report["agreement"]:
-        agreement.add_row(row["field"], str(row["compared"]), f"{row['agreement']:.3f}",
-                          "-" if row["mean_jaccard"] is None else f"{row['mean_jaccard']:.3f}")
+        agreement.add_row(
+            row["field"],
+            str(row["compared"]),
+            f"{row['agreement']:.3f}",
+            "-" if row["mean_jaccard"] is None else f"{row['mean_jaccard']:.3f}",
+        )
     console.print(agreement)
     if report["template_diff"]:
         console.print(report["template_diff"], markup=False, highlight=False)

@@ -44,7 +44,9 @@ class FunctionSolver:
         return self.fn(inp, context)
 
 
-def local_solver(name: str, version: str = "1") -> Callable[[Callable[[Any, Mapping[str, Any]], BaseModel]], FunctionSolver]:
+def local_solver(
+    name: str, version: str = "1"
+) -> Callable[[Callable[[Any, Mapping[str, Any]], BaseModel]], FunctionSolver]:
     """Decorator: ``@local_solver("item_tags.keywords", "1")`` turns a function into a solver."""
 
     def wrap(fn: Callable[[Any, Mapping[str, Any]], BaseModel]) -> FunctionSolver:

@@ -27,18 +27,18 @@ from recloom.prompts.schema import lint_schema, strict_schema
 from recloom.prompts.solver import LocalSolver
 from recloom.prompts.templates import PromptTemplate, reask_template
 
-I = TypeVar("I", bound=BaseModel)  # noqa: E741
-O = TypeVar("O", bound=BaseModel)
+InT = TypeVar("InT", bound=BaseModel)
+OutT = TypeVar("OutT", bound=BaseModel)
 
 # validator(output, input) -> None (accept), a corrected output, or raise SemanticValidationError.
 SemanticValidator = Callable[[Any, Any], Any]
 
 
 @dataclass(frozen=True, eq=False)
-class Task(Generic[I, O]):
+class Task(Generic[InT, OutT]):
     name: str
-    input_model: type[I]
-    output_model: type[O]
+    input_model: type[InT]
+    output_model: type[OutT]
     template: PromptTemplate
     validator: SemanticValidator | None = None
     validator_version: str = "1"
@@ -49,9 +49,14 @@ class Task(Generic[I, O]):
 
     def __post_init__(self) -> None:
         if not self.name or not self.name.replace("_", "").replace("-", "").replace(".", "").isalnum():
-            raise ConfigError(f"task name {self.name!r} must be non-empty and use letters, digits, '_', '-', '.'")
+            raise ConfigError(
+                f"task name {self.name!r} must be non-empty and use letters, digits, '_', '-', '.'"
+            )
         if self.id_field not in self.input_model.model_fields:
-            raise ConfigError(f"task {self.name!r}: input model {self.input_model.__name__} has no id field {self.id_field!r}")
+            raise ConfigError(
+                f"task {self.name!r}: input model {self.input_model.__name__} "
+                f"has no id field {self.id_field!r}"
+            )
 
     @cached_property
     def json_schema(self) -> dict[str, Any]:
@@ -94,16 +99,18 @@ class Task(Generic[I, O]):
     def schema_warnings(self) -> list[str]:
         return lint_schema(self.json_schema)
 
-    def parse_input(self, value: Any, *, where: str = "") -> I:
+    def parse_input(self, value: Any, *, where: str = "") -> InT:
         """Validate one raw input (dict or model) into the input model; errors name task and where."""
         if isinstance(value, self.input_model):
             return value
         try:
             return self.input_model.model_validate(value)
         except ValidationError as exc:
-            raise DataError(f"task {self.name!r}: invalid input{' ' + where if where else ''}: {exc}") from exc
+            raise DataError(
+                f"task {self.name!r}: invalid input{' ' + where if where else ''}: {exc}"
+            ) from exc
 
-    def input_id(self, inp: I) -> str:
+    def input_id(self, inp: InT) -> str:
         return str(getattr(inp, self.id_field))
 
     @cached_property
@@ -112,7 +119,7 @@ class Task(Generic[I, O]):
             return None
         return self.template.render_system({"schema_json": self.schema_json, "task_name": self.name})
 
-    def render(self, inp: I) -> tuple[Message, ...]:
+    def render(self, inp: InT) -> tuple[Message, ...]:
         """The messages for one input: system (static part first), then user."""
         variables = inp.model_dump(mode="json")
         variables.update(input=inp, schema_json=self.schema_json, task_name=self.name)
@@ -127,7 +134,7 @@ class Task(Generic[I, O]):
         )
         return Message("user", text)
 
-    def with_local_solver(self, solver: LocalSolver) -> Task[I, O]:
+    def with_local_solver(self, solver: LocalSolver) -> Task[InT, OutT]:
         from dataclasses import replace
 
         return replace(self, local_solver=solver)

@@ -31,7 +31,9 @@ STATIC_VARIABLES = frozenset({"schema_json", "task_name"})
 
 
 def _environment(directory: Path) -> jinja2.Environment:
-    loader = jinja2.ChoiceLoader([jinja2.FileSystemLoader(str(directory)), jinja2.FileSystemLoader(str(BUILTIN_TEMPLATES))])
+    loader = jinja2.ChoiceLoader(
+        [jinja2.FileSystemLoader(str(directory)), jinja2.FileSystemLoader(str(BUILTIN_TEMPLATES))]
+    )
     return jinja2.Environment(
         loader=loader,
         undefined=jinja2.StrictUndefined,

@@ -15,8 +15,16 @@ from recloom.errors import CacheError
 
 
 def material(i: int, *, task: str = "t", version: str = "v1", temperature: float = 0.0) -> KeyMaterial:
-    return KeyMaterial("openai", "m", task, version, "s" * 64, (("system", "S"), ("user", f"item {i}")),
-                       {"temperature": temperature, "max_tokens": 10}, {})
+    return KeyMaterial(
+        "openai",
+        "m",
+        task,
+        version,
+        "s" * 64,
+        (("system", "S"), ("user", f"item {i}")),
+        {"temperature": temperature, "max_tokens": 10},
+        {},
+    )
 
 
 def response(i: int) -> dict:
@@ -57,7 +65,10 @@ def test_export_import_round_trip_and_tamper_detection(tmp_path: Path):
     entry = json.loads(lines[0])
     entry["entry"]["material"]["model"] = "other"
     (tmp_path / "bad.jsonl").write_text(json.dumps(entry) + "\n")
-    with CacheStore(tmp_path / "c") as c, pytest.raises(CacheError, match=r"bad.jsonl:1: key .* does not match"):
+    with (
+        CacheStore(tmp_path / "c") as c,
+        pytest.raises(CacheError, match=r"bad.jsonl:1: key .* does not match"),
+    ):
         c.import_file(tmp_path / "bad.jsonl")
 
 
@@ -110,13 +121,20 @@ def test_four_processes_writing_one_cache_lose_nothing(tmp_path: Path):
 def test_network_filesystem_detection(tmp_path: Path):
     mounts = tmp_path / "mounts"
     mounts.write_text("server:/export /data nfs4 rw 0 0\n/dev/sda1 / ext4 rw 0 0\n")
-    assert filesystem_type("/data/cache", str(mounts)) == "nfs4" and is_network_filesystem("/data/x", str(mounts))
-    assert filesystem_type("/home/u", str(mounts)) == "ext4" and not is_network_filesystem("/home", str(mounts))
+    assert filesystem_type("/data/cache", str(mounts)) == "nfs4" and is_network_filesystem(
+        "/data/x", str(mounts)
+    )
+    assert filesystem_type("/home/u", str(mounts)) == "ext4" and not is_network_filesystem(
+        "/home", str(mounts)
+    )
 
 
 def test_put_later_is_visible_at_once_and_durable_after_flush(tmp_path: Path):
     store = CacheStore(tmp_path)
-    keys = [store.put_later(material(i), response(i), input_id=str(i), schema={"type": "object"}) for i in range(300)]
+    keys = [
+        store.put_later(material(i), response(i), input_id=str(i), schema={"type": "object"})
+        for i in range(300)
+    ]
     assert all(store.get(k) is not None for k in keys)  # read-your-writes before the commit
     store.flush()
     with CacheStore(tmp_path) as other:  # another handle sees the committed entries

@@ -6,13 +6,15 @@ import json
 import shutil
 from pathlib import Path
 
+from runtime.fault_server import FaultServer, Reply
 from typer.testing import CliRunner
 
 from recloom.cli.main import app
 from recloom.prompts import BUILTIN_TEMPLATES, get_task
-from runtime.fault_server import FaultServer, Reply
 
-ROWS = [{"id": str(i), "title": f"Film {i} (199{i})", "genres": ["Drama", "Crime"][: 1 + i % 2]} for i in range(6)]
+ROWS = [
+    {"id": str(i), "title": f"Film {i} (199{i})", "genres": ["Drama", "Crime"][: 1 + i % 2]} for i in range(6)
+]
 
 
 def invoke(*args: str) -> str:
@@ -34,13 +36,25 @@ def test_list_prints_each_task_with_its_version_and_baseline_label():
 
 def test_show_prints_templates_schema_and_a_rendered_prompt():
     out = invoke("prompts", "show", "item_tags", "--input", json.dumps(ROWS[1]))
-    assert "--- system.j2" in out and '"required": [' in out and "=== user\nItem 1\nTitle: Film 1 (1991)" in out
+    assert (
+        "--- system.j2" in out and '"required": [' in out and "=== user\nItem 1\nTitle: Film 1 (1991)" in out
+    )
 
 
 def test_run_writes_a_run_directory_and_cache_commands_work_on_it(tmp_path: Path):
     cache = tmp_path / "cache"
-    out = invoke("prompts", "run", "item_tags", "-i", str(write_inputs(tmp_path)), "-o", str(tmp_path / "run"),
-                 "--cache-dir", str(cache), "--no-progress")
+    out = invoke(
+        "prompts",
+        "run",
+        "item_tags",
+        "-i",
+        str(write_inputs(tmp_path)),
+        "-o",
+        str(tmp_path / "run"),
+        "--cache-dir",
+        str(cache),
+        "--no-progress",
+    )
     summary = json.loads(out)
     assert summary["ok"] == 6 and summary["backend"] == "local (non-LLM baseline)"
     assert (tmp_path / "run" / "manifest.json").exists()
@@ -48,12 +62,32 @@ def test_run_writes_a_run_directory_and_cache_commands_work_on_it(tmp_path: Path
     assert stats["entries"] == 6 and stats["by_backend"] == {"local:baseline": 6}
     key = json.loads((tmp_path / "run" / "outputs.jsonl").read_text().splitlines()[0])["keys"][0]
     explained = json.loads(invoke("cache", "explain", key[:12], "--cache-dir", str(cache)))
-    assert explained["material"]["task"] == "item_tags" and explained["material"]["extra"]["solver"] == "item_tags.keywords@1"
-    assert "exported 6 entries" in invoke("cache", "export", str(tmp_path / "x.jsonl"), "--cache-dir", str(cache))
-    assert "imported 6 new entries" in invoke("cache", "import", str(tmp_path / "x.jsonl"), "--cache-dir", str(tmp_path / "c2"))
-    replay = json.loads(invoke("prompts", "run", "item_tags", "-i", str(tmp_path / "items.jsonl"), "-o",
-                               str(tmp_path / "run2"), "--cache-dir", str(tmp_path / "c2"), "--cache-mode", "replay",
-                               "--no-progress"))
+    assert (
+        explained["material"]["task"] == "item_tags"
+        and explained["material"]["extra"]["solver"] == "item_tags.keywords@1"
+    )
+    assert "exported 6 entries" in invoke(
+        "cache", "export", str(tmp_path / "x.jsonl"), "--cache-dir", str(cache)
+    )
+    assert "imported 6 new entries" in invoke(
+        "cache", "import", str(tmp_path / "x.jsonl"), "--cache-dir", str(tmp_path / "c2")
+    )
+    replay = json.loads(
+        invoke(
+            "prompts",
+            "run",
+            "item_tags",
+            "-i",
+            str(tmp_path / "items.jsonl"),
+            "-o",
+            str(tmp_path / "run2"),
+            "--cache-dir",
+            str(tmp_path / "c2"),
+            "--cache-mode",
+            "replay",
+            "--no-progress",
+        )
+    )
     assert replay["cached"] == 6 and replay["backend_calls"] == 0
     assert "removed 0 entries" in invoke("cache", "prune", "--stale", "--cache-dir", str(cache))
     assert "removed 6 entries" in invoke("cache", "prune", "--all", "--cache-dir", str(cache))
@@ -77,12 +111,43 @@ def test_diff_reports_agreement_failures_and_the_template_diff(tmp_path: Path):
     shutil.copytree(BUILTIN_TEMPLATES / "item_tags", variant)
     (variant / "system.j2").write_text((variant / "system.j2").read_text() + "Be concise.\n")
     with FaultServer(plan) as server:
-        invoke("prompts", "diff", "item_tags", "-i", str(write_inputs(tmp_path)), "--template-b", str(variant),
-               "--backend", "openai", "--model", "fake", "--base-url", server.url, "--cache-dir", str(tmp_path / "c"),
-               "--out", str(tmp_path / "report.json"))
+        invoke(
+            "prompts",
+            "diff",
+            "item_tags",
+            "-i",
+            str(write_inputs(tmp_path)),
+            "--template-b",
+            str(variant),
+            "--backend",
+            "openai",
+            "--model",
+            "fake",
+            "--base-url",
+            server.url,
+            "--cache-dir",
+            str(tmp_path / "c"),
+            "--out",
+            str(tmp_path / "report.json"),
+        )
         assert server.requests == 12
-        invoke("prompts", "diff", "item_tags", "-i", str(tmp_path / "items.jsonl"), "--template-b", str(variant),
-               "--backend", "openai", "--model", "fake", "--base-url", server.url, "--cache-dir", str(tmp_path / "c"))
+        invoke(
+            "prompts",
+            "diff",
+            "item_tags",
+            "-i",
+            str(tmp_path / "items.jsonl"),
+            "--template-b",
+            str(variant),
+            "--backend",
+            "openai",
+            "--model",
+            "fake",
+            "--base-url",
+            server.url,
+            "--cache-dir",
+            str(tmp_path / "c"),
+        )
         assert server.requests == 12  # the second comparison came from the cache
     report = json.loads((tmp_path / "report.json").read_text())
     by_field = {row["field"]: row for row in report["agreement"]}

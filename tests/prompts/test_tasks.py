@@ -26,7 +26,9 @@ class Out(BaseModel):
     note: str | None = None
 
 
-def templates(tmp_path: Path, system: str = "Sys {{ schema_json }}", user: str = "U {{ text }}") -> PromptTemplate:
+def templates(
+    tmp_path: Path, system: str = "Sys {{ schema_json }}", user: str = "U {{ text }}"
+) -> PromptTemplate:
     tmp_path.mkdir(parents=True, exist_ok=True)
     (tmp_path / "system.j2").write_text(system)
     (tmp_path / "user.j2").write_text(user)
@@ -41,7 +43,10 @@ def make(tmp_path: Path, **kw) -> Task[In, Out]:
 def test_version_changes_with_template_schema_and_validator_identity(tmp_path: Path):
     base = make(tmp_path / "a")
     assert base.version == make(tmp_path / "b").version and len(base.version) == 12
-    assert make(tmp_path / "c", template=templates(tmp_path / "c2", user="U2 {{ text }}")).version != base.version
+    assert (
+        make(tmp_path / "c", template=templates(tmp_path / "c2", user="U2 {{ text }}")).version
+        != base.version
+    )
 
     class Out2(Out):
         extra: int
@@ -58,7 +63,9 @@ def test_version_changes_with_template_schema_and_validator_identity(tmp_path: P
 
 def test_builtin_version_is_the_same_in_a_fresh_process():
     code = "from recloom.prompts import get_task; print(get_task('item_tags').version)"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.strip()
     assert out == get_task("item_tags").version
 
 
@@ -108,7 +115,9 @@ def test_registry_errors_and_solver_attachment(tmp_path: Path):
     with pytest.raises(UnknownTaskError, match="unknown task 'x'; registered tasks: t"):
         registry.get("x")
     attached = registry.attach_local_solver("t", keyword_tags)
-    assert attached.local_solver is keyword_tags and registry.get("t") is attached and task.local_solver is None
+    assert (
+        attached.local_solver is keyword_tags and registry.get("t") is attached and task.local_solver is None
+    )
 
 
 def test_strict_schema_closes_objects_requires_all_and_drops_defaults():
@@ -118,10 +127,16 @@ def test_strict_schema_closes_objects_requires_all_and_drops_defaults():
 
 
 def test_lint_flags_keywords_grammar_engines_drop():
-    warnings = lint_schema({"type": "object", "properties": {
-        "a": {"type": "string", "pattern": "^x", "maxLength": 3},
-        "b": {"allOf": [{"type": "integer"}]},
-        "c": {"minimum": 1}}})
+    warnings = lint_schema(
+        {
+            "type": "object",
+            "properties": {
+                "a": {"type": "string", "pattern": "^x", "maxLength": 3},
+                "b": {"allOf": [{"type": "integer"}]},
+                "c": {"minimum": 1},
+            },
+        }
+    )
     assert len(warnings) == 3 and any("#/properties/a" in w and "45592" in w for w in warnings)
     assert lint_schema(get_task("item_tags").json_schema) == []
 
@@ -129,10 +144,17 @@ def test_lint_flags_keywords_grammar_engines_drop():
 def test_item_tags_local_solver_is_deterministic_keyword_extraction():
     inp = ItemTagsInput(id="1", title="Star Wars (1977)", genres=["Action", "Sci-Fi", "War"])
     out = keyword_tags.solve(inp, {})
-    assert out == ItemTags(tags=["action", "sci-fi", "war", "1970s", "star", "wars"],
-                           summary="Star Wars (action, sci-fi, war, 1977).")
+    assert out == ItemTags(
+        tags=["action", "sci-fi", "war", "1970s", "star", "wars"],
+        summary="Star Wars (action, sci-fi, war, 1977).",
+    )
     assert keyword_tags.identity == "item_tags.keywords@1"
-    assert title_keywords("The Lord of the Rings: The Return of the King (2003)") == ["lord", "rings", "return", "king"]
+    assert title_keywords("The Lord of the Rings: The Return of the King (2003)") == [
+        "lord",
+        "rings",
+        "return",
+        "king",
+    ]
 
 
 def test_unknown_builtin_task():

@@ -37,13 +37,28 @@ Plan = Callable[[dict[str, Any], int], Reply]
 
 def completion_json(reply: Reply, model: str) -> bytes:
     p, c, cached = reply.usage
-    return json.dumps({
-        "id": "chatcmpl-test", "object": "chat.completion", "created": 0, "model": model,
-        "choices": [{"index": 0, "finish_reason": reply.finish_reason, "logprobs": None,
-                     "message": {"role": "assistant", "content": reply.content, "refusal": None}}],
-        "usage": {"prompt_tokens": p, "completion_tokens": c, "total_tokens": p + c,
-                  "prompt_tokens_details": {"cached_tokens": cached}},
-    }).encode()
+    return json.dumps(
+        {
+            "id": "chatcmpl-test",
+            "object": "chat.completion",
+            "created": 0,
+            "model": model,
+            "choices": [
+                {
+                    "index": 0,
+                    "finish_reason": reply.finish_reason,
+                    "logprobs": None,
+                    "message": {"role": "assistant", "content": reply.content, "refusal": None},
+                }
+            ],
+            "usage": {
+                "prompt_tokens": p,
+                "completion_tokens": c,
+                "total_tokens": p + c,
+                "prompt_tokens_details": {"cached_tokens": cached},
+            },
+        }
+    ).encode()
 
 
 class FaultServer:
@@ -130,8 +145,9 @@ class FaultServer:
             headers[name.strip().lower()] = value.strip()
         return headers
 
-    async def _respond(self, request_line: str, headers: dict[str, str], raw: bytes,
-                       writer: asyncio.StreamWriter) -> None:
+    async def _respond(
+        self, request_line: str, headers: dict[str, str], raw: bytes, writer: asyncio.StreamWriter
+    ) -> None:
         if " /v1/chat/completions" not in request_line:
             await self._write(writer, 404, b'{"error": {"message": "not found"}}', {})
             return
@@ -149,13 +165,22 @@ class FaultServer:
         if reply.raw_body is not None:
             await self._write(writer, reply.status, reply.raw_body, reply.headers)
         elif reply.status != 200:
-            payload = json.dumps({"error": {"message": f"injected HTTP {reply.status}", "type": "test"}}).encode()
+            payload = json.dumps(
+                {"error": {"message": f"injected HTTP {reply.status}", "type": "test"}}
+            ).encode()
             await self._write(writer, reply.status, payload, reply.headers)
         else:
             await self._write(writer, 200, completion_json(reply, str(body.get("model", ""))), reply.headers)
 
-    async def _write(self, writer: asyncio.StreamWriter, status: int, payload: bytes, headers: dict[str, str]) -> None:
-        lines = [f"HTTP/1.1 {status} X", "content-type: application/json", f"content-length: {len(payload)}",
-                 "connection: keep-alive", *(f"{k}: {v}" for k, v in headers.items())]
+    async def _write(
+        self, writer: asyncio.StreamWriter, status: int, payload: bytes, headers: dict[str, str]
+    ) -> None:
+        lines = [
+            f"HTTP/1.1 {status} X",
+            "content-type: application/json",
+            f"content-length: {len(payload)}",
+            "connection: keep-alive",
+            *(f"{k}: {v}" for k, v in headers.items()),
+        ]
         writer.write(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + payload)
         await writer.drain()

@@ -13,6 +13,7 @@ from runtime.support import inputs, label_task  # noqa: E402
 
 if __name__ == "__main__":
     template_dir, base_url, cache_dir, n = sys.argv[1:5]
-    config = RuntimeConfig(backend="openai", model="fake", base_url=base_url, cache_dir=cache_dir, progress=False,
-                           concurrency=4)
+    config = RuntimeConfig(
+        backend="openai", model="fake", base_url=base_url, cache_dir=cache_dir, progress=False, concurrency=4
+    )
     Runner(config).run(label_task(Path(template_dir)), inputs(int(n)))

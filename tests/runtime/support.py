@@ -48,9 +48,15 @@ def write_templates(directory: Path, system: str = SYSTEM, user: str = USER) -> 
 
 
 def label_task(directory: Path, **kwargs: Any) -> Task[LabelIn, Label]:
-    return Task(name=kwargs.pop("name", "label"), input_model=LabelIn, output_model=Label,
-                template=PromptTemplate.from_dir(directory), validator=check_label,
-                local_solver=first_word, **kwargs)
+    return Task(
+        name=kwargs.pop("name", "label"),
+        input_model=LabelIn,
+        output_model=Label,
+        template=PromptTemplate.from_dir(directory),
+        validator=check_label,
+        local_solver=first_word,
+        **kwargs,
+    )
 
 
 def inputs(n: int) -> list[dict[str, str]]:

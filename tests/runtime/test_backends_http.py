@@ -27,10 +27,20 @@ def complete(backend, req: LLMRequest):
 
 
 def request(**kw) -> LLMRequest:
-    base = dict(task="label", task_version="v1", messages=(Message("system", "S"), Message("user", "ID: a\nTEXT: hi there")),
-                json_schema={"type": "object", "properties": {"label": {"type": "string"}}, "required": ["label"],
-                             "additionalProperties": False}, schema_name="Label", sampling=SamplingParams(max_tokens=50),
-                input_id="a")
+    base = dict(
+        task="label",
+        task_version="v1",
+        messages=(Message("system", "S"), Message("user", "ID: a\nTEXT: hi there")),
+        json_schema={
+            "type": "object",
+            "properties": {"label": {"type": "string"}},
+            "required": ["label"],
+            "additionalProperties": False,
+        },
+        schema_name="Label",
+        sampling=SamplingParams(max_tokens=50),
+        input_id="a",
+    )
     base.update(kw)
     return LLMRequest(**base)
 
@@ -48,8 +58,12 @@ def test_openai_backend_sends_strict_json_schema_and_reads_usage(good_server):
 
 
 def test_vllm_server_backend_uses_structured_outputs_not_guided_fields(good_server):
-    backend = make_backend("vllm-server", model="tiny", base_url=good_server.url,
-                           structured_outputs={"disable_any_whitespace": True})
+    backend = make_backend(
+        "vllm-server",
+        model="tiny",
+        base_url=good_server.url,
+        structured_outputs={"disable_any_whitespace": True},
+    )
     complete(backend, request())
     body = good_server.bodies[0]
     assert body["structured_outputs"] == {"json": request().json_schema, "disable_any_whitespace": True}
@@ -75,7 +89,9 @@ def test_unknown_backend_and_bad_option_are_config_errors():
         make_backend("local", colour="red")
 
 
-@pytest.mark.parametrize("status,transient", [(429, True), (500, True), (503, True), (408, True), (400, False), (404, False)])
+@pytest.mark.parametrize(
+    "status,transient", [(429, True), (500, True), (503, True), (408, True), (400, False), (404, False)]
+)
 def test_http_errors_map_to_transport_or_backend_errors(status, transient):
     def plan(body, seen):
         return Reply(status=status, headers={"retry-after": "3"})
@@ -98,8 +114,13 @@ def test_garbage_http_body_is_transient():
 
 
 def test_langchain_backend_runs_a_batch_through_chat_openai(good_server, task, tmp_path: Path):
-    config = RuntimeConfig(backend="langchain", model="m2", base_url=good_server.url, progress=False,
-                           cache_dir=str(tmp_path / "c"))
+    config = RuntimeConfig(
+        backend="langchain",
+        model="m2",
+        base_url=good_server.url,
+        progress=False,
+        cache_dir=str(tmp_path / "c"),
+    )
     result = Runner(config).run(task, inputs(5))
     assert all(o.ok for o in result.outcomes)
     assert good_server.requests == 5
@@ -114,8 +135,15 @@ def test_langchain_backend_returns_truncated_answers_as_length(tmp_path: Path, t
         return Reply(content=correct_answer(text)[:-3], finish_reason="length")
 
     with FaultServer(plan) as server:
-        config = RuntimeConfig(backend="langchain", model="m2", base_url=server.url, progress=False,
-                               cache_mode="off", max_tokens=100, max_tokens_cap=200)
+        config = RuntimeConfig(
+            backend="langchain",
+            model="m2",
+            base_url=server.url,
+            progress=False,
+            cache_mode="off",
+            max_tokens=100,
+            max_tokens_cap=200,
+        )
         result = Runner(config).run(task, inputs(1))
     assert [a.finish_reason for a in result.outcomes[0].attempts] == ["length", "length"]
     assert result.outcomes[0].error_kind == "truncated"

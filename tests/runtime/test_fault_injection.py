@@ -48,9 +48,20 @@ def expected_requests(kind: str | None) -> int:
 
 
 def config(url: str, tmp_path: Path) -> RuntimeConfig:
-    return RuntimeConfig(backend="openai", model="fake", base_url=url, progress=False, cache_dir=str(tmp_path / "cache"),
-                         concurrency=16, max_reasks=REASKS, transport_retries=RETRIES, backoff_initial_s=0.001,
-                         backoff_max_s=0.005, request_timeout_s=TIMEOUT_S, max_tokens=MAX_TOKENS)
+    return RuntimeConfig(
+        backend="openai",
+        model="fake",
+        base_url=url,
+        progress=False,
+        cache_dir=str(tmp_path / "cache"),
+        concurrency=16,
+        max_reasks=REASKS,
+        transport_retries=RETRIES,
+        backoff_initial_s=0.001,
+        backoff_max_s=0.005,
+        request_timeout_s=TIMEOUT_S,
+        max_tokens=MAX_TOKENS,
+    )
 
 
 def test_thousand_inputs_at_twenty_percent_faults_are_all_accounted_for(task, tmp_path: Path):

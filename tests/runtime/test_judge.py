@@ -55,7 +55,10 @@ def test_refusals_are_their_own_error(label, finish):
 
 def test_json_in_a_fence_or_in_prose_is_extracted_and_flagged(label):
     inp = LabelIn(id="1", text="alpha")
-    for text in ['Here:\n```json\n{"label": "alpha", "score": 1}\n```', 'Sure! {"label": "alpha", "score": 1} ok']:
+    for text in [
+        'Here:\n```json\n{"label": "alpha", "score": 1}\n```',
+        'Sure! {"label": "alpha", "score": 1} ok',
+    ]:
         out, repaired = judge(label, inp, resp(text))
         assert out.label == "alpha" and repaired
 
@@ -73,7 +76,9 @@ def test_error_kinds_and_messages_name_the_problem(label):
 
 
 def test_item_tags_validator_normalises_and_checks_against_the_input():
-    out, _ = judge(ITEM, ITEM_IN, resp(json.dumps({"tags": ["  Crime ", "Heist Thriller"], "summary": " A heist. "})))
+    out, _ = judge(
+        ITEM, ITEM_IN, resp(json.dumps({"tags": ["  Crime ", "Heist Thriller"], "summary": " A heist. "}))
+    )
     assert out.tags == ["crime", "heist thriller"] and out.summary == "A heist."
     with pytest.raises(SemanticValidationError, match="genres"):
         judge(ITEM, ITEM_IN, resp(json.dumps({"tags": ["heist"], "summary": "x"})))
@@ -83,18 +88,25 @@ def test_item_tags_validator_normalises_and_checks_against_the_input():
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True) | st.text(max_size=30),
-    lambda children: st.lists(children, max_size=5) | st.dictionaries(st.text(max_size=10), children, max_size=5),
+    lambda children: (
+        st.lists(children, max_size=5) | st.dictionaries(st.text(max_size=10), children, max_size=5)
+    ),
     max_leaves=25,
 )
-near_miss = st.fixed_dictionaries({"tags": st.one_of(st.lists(st.text(max_size=50), max_size=10), json_values),
-                                   "summary": st.one_of(st.text(max_size=250), json_values)})
+near_miss = st.fixed_dictionaries(
+    {
+        "tags": st.one_of(st.lists(st.text(max_size=50), max_size=10), json_values),
+        "summary": st.one_of(st.text(max_size=250), json_values),
+    }
+)
 texts = st.one_of(
     st.text(max_size=200),
     json_values.map(lambda v: json.dumps(v, allow_nan=True)),
     near_miss.map(json.dumps),
     near_miss.map(lambda v: "```json\n" + json.dumps(v) + "\n```"),
     near_miss.map(lambda v: json.dumps(v)[: len(json.dumps(v)) // 2]),
-    st.just("[" * 5000), st.just('{"tags": ' * 3000),
+    st.just("[" * 5000),
+    st.just('{"tags": ' * 3000),
 )
 
 

@@ -78,7 +78,9 @@ def _run_policy(errors: list[BaseException], **kw) -> tuple[int, list[float]]:
             raise errors.pop(0)
         return "ok"
 
-    retrying = transport_retrying(**{"retries": 3, "initial_s": 0.5, "max_s": 8.0, "max_retry_after_s": 60.0, **kw})
+    retrying = transport_retrying(
+        **{"retries": 3, "initial_s": 0.5, "max_s": 8.0, "max_retry_after_s": 60.0, **kw}
+    )
     retrying = retrying.copy(sleep=lambda s: _record(waits, s))
     try:
         asyncio.run(retrying(fn))
@@ -92,8 +94,13 @@ async def _record(waits: list[float], seconds: float) -> None:
 
 
 def test_retry_after_is_honoured_and_backoff_is_bounded():
-    calls, waits = _run_policy([TransportError("429", status=429, retry_after=2.5), TransportError("503", status=503),
-                                TransportError("503", status=503)])
+    calls, waits = _run_policy(
+        [
+            TransportError("429", status=429, retry_after=2.5),
+            TransportError("503", status=503),
+            TransportError("503", status=503),
+        ]
+    )
     assert calls == 4 and waits[0] == 2.5
     assert 0.5 <= waits[1] <= 1.5 and 0.5 <= waits[2] <= 2.5  # exponential with jitter up to initial_s
 
@@ -123,4 +130,6 @@ def test_retry_after_headers():
 
 
 def test_tenacity_is_the_engine():
-    assert isinstance(transport_retrying(retries=1, initial_s=0.1, max_s=1, max_retry_after_s=10), tenacity.AsyncRetrying)
+    assert isinstance(
+        transport_retrying(retries=1, initial_s=0.1, max_s=1, max_retry_after_s=10), tenacity.AsyncRetrying
+    )

@@ -30,8 +30,11 @@ def answer(body: dict, seen: int) -> Reply:
 def test_sigkill_mid_batch_then_restart_repeats_no_completed_call(tmp_path: Path):
     templates, cache_dir, n = write_templates(tmp_path / "t"), tmp_path / "cache", 120
     with FaultServer(answer, latency_s=0.03) as server:
-        child = subprocess.Popen([sys.executable, str(CHILD), str(templates), server.url, str(cache_dir), str(n)],
-                                 start_new_session=True, stderr=subprocess.PIPE)
+        child = subprocess.Popen(
+            [sys.executable, str(CHILD), str(templates), server.url, str(cache_dir), str(n)],
+            start_new_session=True,
+            stderr=subprocess.PIPE,
+        )
         deadline = time.monotonic() + 120
         while server.requests < 40 and child.poll() is None and time.monotonic() < deadline:
             time.sleep(0.01)
@@ -43,8 +46,14 @@ def test_sigkill_mid_batch_then_restart_repeats_no_completed_call(tmp_path: Path
             done = {r["input_id"] for r in cache.records()}
         assert 0 < len(done) < n
         before = server.requests
-        config = RuntimeConfig(backend="openai", model="fake", base_url=server.url, cache_dir=str(cache_dir),
-                               progress=False, concurrency=4)
+        config = RuntimeConfig(
+            backend="openai",
+            model="fake",
+            base_url=server.url,
+            cache_dir=str(cache_dir),
+            progress=False,
+            concurrency=4,
+        )
         result = Runner(config).run(label_task(templates), inputs(n))
         second = {parse_user(b)[0] for b in server.bodies[before:]}
     assert all(o.ok for o in result.outcomes)
@@ -57,8 +66,9 @@ def test_sigkill_mid_batch_then_restart_repeats_no_completed_call(tmp_path: Path
 def test_replay_builds_no_backend_and_opens_no_connection(tmp_path: Path, monkeypatch):
     task = label_task(write_templates(tmp_path / "t"))
     with FaultServer(answer) as server:
-        live = RuntimeConfig(backend="openai", model="fake", base_url=server.url, cache_dir=str(tmp_path / "c"),
-                             progress=False)
+        live = RuntimeConfig(
+            backend="openai", model="fake", base_url=server.url, cache_dir=str(tmp_path / "c"), progress=False
+        )
         first = Runner(live).run(task, inputs(25))
         connections, requests = server.connections, server.requests
 
@@ -87,7 +97,9 @@ def test_replay_miss_names_task_input_and_the_differing_key_fields(tmp_path: Pat
     Runner(RuntimeConfig(**config)).run(task, inputs(3))
     changed = label_task(write_templates(tmp_path / "t2", user="ID: {{ id }}\nTEXT: {{ text }}\nBe brief.\n"))
     with pytest.raises(CacheMissError) as info:
-        Runner(RuntimeConfig(cache_mode="replay", temperature=0.5, **config)).run(changed, inputs(3), run_dir=tmp_path / "r")
+        Runner(RuntimeConfig(cache_mode="replay", temperature=0.5, **config)).run(
+            changed, inputs(3), run_dir=tmp_path / "r"
+        )
     message = str(info.value)
     assert "3 of 3 inputs are not in the cache" in message and "task 'label' input 'x0'" in message
     assert "task_version" in message and "sampling.temperature: wanted 0.5, stored 0.0" in message
@@ -111,8 +123,15 @@ def test_api_key_appears_in_no_cache_entry_manifest_log_or_output(tmp_path: Path
 
     with FaultServer(plan) as server:
         for backend in ("openai", "langchain"):
-            config = RuntimeConfig(backend=backend, model="fake", base_url=server.url, cache_dir=str(tmp_path / "c"),
-                                   progress=False, transport_retries=1, backoff_initial_s=0.001)
+            config = RuntimeConfig(
+                backend=backend,
+                model="fake",
+                base_url=server.url,
+                cache_dir=str(tmp_path / "c"),
+                progress=False,
+                transport_retries=1,
+                backoff_initial_s=0.001,
+            )
             Runner(config).run(task, inputs(6), run_dir=tmp_path / f"run-{backend}")
         sent = [h.get("authorization", "") for h in server.headers]
     assert all(value == f"Bearer {secret}" for value in sent)  # the key was really used...

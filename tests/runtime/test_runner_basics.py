@@ -25,9 +25,16 @@ def test_local_backend_results_match_inputs_in_order_and_are_labelled(task, tmp_
     result = Runner(config(tmp_path)).run(task, rows, run_dir=tmp_path / "run")
     assert [o.input_id for o in result.outcomes] == [r["id"] for r in rows]
     for row, outcome in zip(rows, result.outcomes, strict=True):
-        assert outcome.ok and outcome.result == Label(label=row["text"].split()[0], score=len(row["text"]) % 11)
+        assert outcome.ok and outcome.result == Label(
+            label=row["text"].split()[0], score=len(row["text"]) % 11
+        )
     manifest = json.loads((tmp_path / "run" / "manifest.json").read_text())
-    assert manifest["backend"] == {"kind": "local", "model": "baseline", "is_llm": False, "label": NON_LLM_LABEL}
+    assert manifest["backend"] == {
+        "kind": "local",
+        "model": "baseline",
+        "is_llm": False,
+        "label": NON_LLM_LABEL,
+    }
     assert manifest["counts"]["ok"] == 30 and manifest["task"]["version"] == task.version
     lines = (tmp_path / "run" / "outputs.jsonl").read_text().splitlines()
     assert [json.loads(line)["input_id"] for line in lines] == [r["id"] for r in rows]
@@ -61,8 +68,14 @@ def test_a_validator_crash_is_a_failure_record_not_a_stopped_batch(task, tmp_pat
         if inp.id == "x3":
             raise KeyError("boom")
 
-    broken = type(task)(name="label", input_model=task.input_model, output_model=task.output_model,
-                        template=task.template, validator=fragile, local_solver=task.local_solver)
+    broken = type(task)(
+        name="label",
+        input_model=task.input_model,
+        output_model=task.output_model,
+        template=task.template,
+        validator=fragile,
+        local_solver=task.local_solver,
+    )
     result = Runner(config(tmp_path)).run(broken, inputs(6))
     assert [o.ok for o in result.outcomes] == [True, True, True, False, True, True]
     assert result.outcomes[3].error_kind == "internal" and "KeyError" in result.outcomes[3].errors[0]
@@ -78,10 +91,18 @@ def test_reask_shows_previous_answer_and_exact_error_and_is_replayed_from_cache(
     first = Runner(config(tmp_path), backend=backend).run(task, inputs(4))
     assert all(o.ok and len(o.attempts) == 2 for o in first.outcomes)
     reask = backend.requests[-1]
-    assert reask.messages[-2].role == "assistant" and reask.messages[-2].content == '{"label": "nope", "score": 3}'
-    assert "semantic error" in reask.messages[-1].content and "'nope' is not a word" in reask.messages[-1].content
+    assert (
+        reask.messages[-2].role == "assistant"
+        and reask.messages[-2].content == '{"label": "nope", "score": 3}'
+    )
+    assert (
+        "semantic error" in reask.messages[-1].content
+        and "'nope' is not a word" in reask.messages[-1].content
+    )
     assert first.outcomes[0].attempts[0].key != first.outcomes[0].attempts[1].key
-    replay = Runner(config(tmp_path, backend="openai", model="gpt-4o-mini", cache_mode="replay")).run(task, inputs(4))
+    replay = Runner(config(tmp_path, backend="openai", model="gpt-4o-mini", cache_mode="replay")).run(
+        task, inputs(4)
+    )
     assert [o.result for o in replay.outcomes] == [o.result for o in first.outcomes]
     assert all(o.cached and len(o.attempts) == 2 for o in replay.outcomes)
     assert replay.manifest["counts"]["backend_calls"] == 0 and replay.manifest["counts"]["reasks"] == 4
@@ -93,7 +114,9 @@ def test_truncation_is_never_success_and_retries_with_a_larger_budget(task, tmp_
     def script(request: LLMRequest) -> LLMResponse:
         seen.append(request.sampling.max_tokens)
         if request.sampling.max_tokens < 200:  # valid JSON, but cut by the limit: must not count
-            return LLMResponse(correct_answer(request.messages[1].content.split("TEXT: ")[1]), "length", Usage(30, 100))
+            return LLMResponse(
+                correct_answer(request.messages[1].content.split("TEXT: ")[1]), "length", Usage(30, 100)
+            )
         return ok_response(request)
 
     result = Runner(config(tmp_path, max_tokens=100), backend=ScriptedBackend(script)).run(task, inputs(1))
@@ -106,7 +129,9 @@ def test_truncation_at_the_cap_fails_with_kind_truncated(task, tmp_path):
     def script(request: LLMRequest) -> LLMResponse:
         return LLMResponse('{"label": "w0", "sc', "length", Usage(30, 100))
 
-    result = Runner(config(tmp_path, max_tokens=100, max_tokens_cap=100), backend=ScriptedBackend(script)).run(task, inputs(1))
+    result = Runner(
+        config(tmp_path, max_tokens=100, max_tokens_cap=100), backend=ScriptedBackend(script)
+    ).run(task, inputs(1))
     assert not result.outcomes[0].ok and result.outcomes[0].error_kind == "truncated"
     assert len(result.outcomes[0].attempts) == 1
 
@@ -117,7 +142,9 @@ def test_failure_record_keeps_every_raw_attempt(task, tmp_path):
     def script(request: LLMRequest) -> LLMResponse:
         return LLMResponse(answers[request.attempt], "stop", Usage(10, 5))
 
-    result = Runner(config(tmp_path, max_reasks=2), backend=ScriptedBackend(script)).run(task, inputs(1), run_dir=tmp_path / "r")
+    result = Runner(config(tmp_path, max_reasks=2), backend=ScriptedBackend(script)).run(
+        task, inputs(1), run_dir=tmp_path / "r"
+    )
     record = json.loads((tmp_path / "r" / "failures.jsonl").read_text())
     assert [a["text"] for a in record["attempts"]] == answers
     assert [a["error_kind"] for a in record["attempts"]] == ["parse", "schema", "semantic"]
@@ -126,7 +153,9 @@ def test_failure_record_keeps_every_raw_attempt(task, tmp_path):
 
 
 def test_usage_cost_and_cached_tokens_are_recorded(task, tmp_path):
-    backend = ScriptedBackend(lambda r: ok_response(r, Usage(1_000_000, 1_000_000, 400_000)), model="gpt-4o-mini")
+    backend = ScriptedBackend(
+        lambda r: ok_response(r, Usage(1_000_000, 1_000_000, 400_000)), model="gpt-4o-mini"
+    )
     result = Runner(config(tmp_path), backend=backend).run(task, inputs(1))
     # gpt-4o-mini: 0.6M fresh input x 0.15 + 0.4M cached x 0.075 + 1M output x 0.60 (USD per 1M tokens)
     assert result.outcomes[0].cost_usd == pytest.approx(0.6 * 0.15 + 0.4 * 0.075 + 0.60)
@@ -137,9 +166,15 @@ def test_usage_cost_and_cached_tokens_are_recorded(task, tmp_path):
 def test_requests_are_submitted_grouped_by_prompt_prefix(tmp_path):
     from .support import label_task, write_templates
 
-    shared = label_task(write_templates(tmp_path / "t", user="CONTEXT: {{ text.split()[1] }}\nID: {{ id }}\nTEXT: {{ text }}\n"))
+    shared = label_task(
+        write_templates(
+            tmp_path / "t", user="CONTEXT: {{ text.split()[1] }}\nID: {{ id }}\nTEXT: {{ text }}\n"
+        )
+    )
     rows = [{"id": f"i{i}", "text": f"w{i} {'ctxA' if i % 2 else 'ctxB'} z"} for i in range(10)]
-    backend = ScriptedBackend(lambda r: LLMResponse(correct_answer(r.messages[1].content.split("TEXT: ")[1]), "stop"))
+    backend = ScriptedBackend(
+        lambda r: LLMResponse(correct_answer(r.messages[1].content.split("TEXT: ")[1]), "stop")
+    )
     result = Runner(config(tmp_path, concurrency=1), backend=backend).run(shared, rows)
     contexts = [r.messages[1].content.split("\n")[0] for r in backend.requests]
     assert contexts == ["CONTEXT: ctxA"] * 5 + ["CONTEXT: ctxB"] * 5

@@ -24,12 +24,17 @@ HEAVY = ("torch", "openai", "langchain_core", "langchain_openai", "vllm", "sente
 
 
 def test_importing_the_runtime_pulls_in_no_heavy_or_optional_package():
-    code = ("import sys, recloom.agents, recloom.agents.runtime, recloom.agents.backends, recloom.prompts, "
-            "recloom.cache, recloom.agents.artifacts\n"
-            "from recloom.agents.backends import factory, local, openai_backend, vllm_server, langchain_backend, openai_errors\n"
-            "from recloom.prompts import get_task; get_task('item_tags')\n"
-            f"print([m for m in {HEAVY!r} if m in sys.modules])")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+    code = (
+        "import sys, recloom.agents, recloom.agents.runtime, recloom.agents.backends, recloom.prompts, "
+        "recloom.cache, recloom.agents.artifacts\n"
+        "from recloom.agents.backends import factory, local, openai_backend, vllm_server\n"
+        "from recloom.agents.backends import langchain_backend, openai_errors\n"
+        "from recloom.prompts import get_task; get_task('item_tags')\n"
+        f"print([m for m in {HEAVY!r} if m in sys.modules])"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.strip()
     assert out == "[]"
 
 
@@ -40,22 +45,37 @@ def test_local_solver_receives_the_shared_context(task, tmp_path: Path):
 
     rows = inputs(3)
     catalogue = {r["id"]: r["text"].split()[1] for r in rows}
-    config = RuntimeConfig(cache_dir=str(tmp_path / "c"), progress=False, local_context_id="cat-v1",
-                           backend_options={"context": {"catalogue": catalogue}})
+    config = RuntimeConfig(
+        cache_dir=str(tmp_path / "c"),
+        progress=False,
+        local_context_id="cat-v1",
+        backend_options={"context": {"catalogue": catalogue}},
+    )
     result = Runner(config).run(task.with_local_solver(from_catalogue), rows)
     assert [o.result.label for o in result.outcomes] == ["alpha"] * 3
     key_extra = json.loads(json.dumps(result.manifest["config"]["backend_options"]))
     assert key_extra == {"context": "<dict>"}  # the catalogue itself is not copied into the manifest
-    other = RuntimeConfig(cache_dir=str(tmp_path / "c"), progress=False, local_context_id="cat-v2",
-                          backend_options={"context": {"catalogue": catalogue}})
+    other = RuntimeConfig(
+        cache_dir=str(tmp_path / "c"),
+        progress=False,
+        local_context_id="cat-v2",
+        backend_options={"context": {"catalogue": catalogue}},
+    )
     assert Runner(other).run(task.with_local_solver(from_catalogue), rows).manifest["counts"]["cached"] == 0
 
 
 def test_openai_prompt_cache_key_is_set_from_the_shared_prefix(monkeypatch):
     monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
     backend = make_backend("openai", model="gpt-4o-mini")
-    request = LLMRequest("t", "v", (Message("system", "S"), Message("user", "U")), {"type": "object"}, "Out",
-                         SamplingParams(max_tokens=9), prefix_key="recloom-t-abc")
+    request = LLMRequest(
+        "t",
+        "v",
+        (Message("system", "S"), Message("user", "U")),
+        {"type": "object"},
+        "Out",
+        SamplingParams(max_tokens=9),
+        prefix_key="recloom-t-abc",
+    )
     body = backend.request_body(request)
     assert body["prompt_cache_key"] == "recloom-t-abc" and body["max_completion_tokens"] == 9
     assert "max_tokens" not in body
@@ -69,13 +89,16 @@ def test_progress_bar_runs_and_labels_the_baseline(task, tmp_path: Path, capsys)
 
 def test_manifest_redacts_urls_and_holds_versions(task, tmp_path: Path):
     assert redact_url("https://user:pw@host:8000/v1?token=x") == "https://host:8000/v1"
-    result = Runner(RuntimeConfig(cache_dir=str(tmp_path / "c"), progress=False)).run(task, inputs(2),
-                                                                                      run_dir=tmp_path / "r")
+    result = Runner(RuntimeConfig(cache_dir=str(tmp_path / "c"), progress=False)).run(
+        task, inputs(2), run_dir=tmp_path / "r"
+    )
     manifest = read_manifest(tmp_path / "r")
     assert manifest["run_id"] == result.manifest["run_id"] and manifest["versions"]["recloom"]
     assert manifest["files"] == {"outputs": "outputs.jsonl", "failures": "failures.jsonl"}
     with pytest.raises(ArtifactError, match="already holds a run"):
-        Runner(RuntimeConfig(cache_dir=str(tmp_path / "c"), progress=False)).run(task, inputs(2), run_dir=tmp_path / "r")
+        Runner(RuntimeConfig(cache_dir=str(tmp_path / "c"), progress=False)).run(
+            task, inputs(2), run_dir=tmp_path / "r"
+        )
 
 
 def test_artifact_helpers_round_trip(tmp_path: Path):

@@ -8,5 +8,15 @@ Public API::
 from recloom.agents.backends.base import Backend, LLMRequest, LLMResponse, Message, SamplingParams, Usage
 from recloom.agents.backends.factory import BACKEND_KINDS, generation_extra, make_backend, normalize_kind
 
-__all__ = ["BACKEND_KINDS", "Backend", "LLMRequest", "LLMResponse", "Message", "SamplingParams", "Usage",
-           "generation_extra", "make_backend", "normalize_kind"]
+__all__ = [
+    "BACKEND_KINDS",
+    "Backend",
+    "LLMRequest",
+    "LLMResponse",
+    "Message",
+    "SamplingParams",
+    "Usage",
+    "generation_extra",
+    "make_backend",
+    "normalize_kind",
+]

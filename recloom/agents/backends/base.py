@@ -29,7 +29,12 @@ class SamplingParams:
     seed: int | None = 0
 
     def as_dict(self) -> dict[str, Any]:
-        return {"temperature": self.temperature, "max_tokens": self.max_tokens, "top_p": self.top_p, "seed": self.seed}
+        return {
+            "temperature": self.temperature,
+            "max_tokens": self.max_tokens,
+            "top_p": self.top_p,
+            "seed": self.seed,
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,8 +69,11 @@ class Usage:
         return self.prompt_tokens + self.completion_tokens
 
     def as_dict(self) -> dict[str, int]:
-        return {"prompt_tokens": self.prompt_tokens, "completion_tokens": self.completion_tokens,
-                "cached_tokens": self.cached_tokens}
+        return {
+            "prompt_tokens": self.prompt_tokens,
+            "completion_tokens": self.completion_tokens,
+            "cached_tokens": self.cached_tokens,
+        }
 
 
 @dataclass(slots=True)
@@ -79,15 +87,29 @@ class LLMResponse:
 
     def to_record(self) -> dict[str, Any]:
         """The JSON form stored in the cache (raw text, finish reason, usage, latency, model)."""
-        return {"text": self.text, "finish_reason": self.finish_reason, "usage": self.usage.as_dict(),
-                "latency_s": self.latency_s, "model": self.model, "raw": self.raw}
+        return {
+            "text": self.text,
+            "finish_reason": self.finish_reason,
+            "usage": self.usage.as_dict(),
+            "latency_s": self.latency_s,
+            "model": self.model,
+            "raw": self.raw,
+        }
 
     @classmethod
     def from_record(cls, record: Mapping[str, Any]) -> LLMResponse:
         u = record.get("usage") or {}
-        usage = Usage(int(u.get("prompt_tokens", 0)), int(u.get("completion_tokens", 0)), int(u.get("cached_tokens", 0)))
-        return cls(str(record.get("text", "")), str(record.get("finish_reason", "")), usage,
-                   float(record.get("latency_s", 0.0)), str(record.get("model", "")), record.get("raw"))
+        usage = Usage(
+            int(u.get("prompt_tokens", 0)), int(u.get("completion_tokens", 0)), int(u.get("cached_tokens", 0))
+        )
+        return cls(
+            str(record.get("text", "")),
+            str(record.get("finish_reason", "")),
+            usage,
+            float(record.get("latency_s", 0.0)),
+            str(record.get("model", "")),
+            record.get("raw"),
+        )
 
 
 @runtime_checkable

@@ -56,7 +56,9 @@ def _build(kind: str, model: str, base_url: str | None, options: dict[str, Any])
 
         return LangChainBackend(options.pop("chat_model", None), model=model, base_url=base_url, **options)
     if base_url:
-        raise ConfigError("the offline vllm backend takes a model path, not --base-url (use vllm-server for a server)")
+        raise ConfigError(
+            "the offline vllm backend takes a model path, not --base-url (use vllm-server for a server)"
+        )
     if not model:
         raise ConfigError("the vllm backend needs --model (a local model directory)")
     from recloom.agents.backends.vllm_offline import VLLMOfflineBackend
@@ -64,8 +66,9 @@ def _build(kind: str, model: str, base_url: str | None, options: dict[str, Any])
     return VLLMOfflineBackend(model, **options)
 
 
-def generation_extra(kind: str, options: Mapping[str, Any], *, solver_identity: str | None = None,
-                     context_id: str = "") -> dict[str, Any]:
+def generation_extra(
+    kind: str, options: Mapping[str, Any], *, solver_identity: str | None = None, context_id: str = ""
+) -> dict[str, Any]:
     """Backend options that change what is generated, for the cache key (never credentials)."""
     kind = normalize_kind(kind)
     if kind == "local":

@@ -25,14 +25,24 @@ class LangChainBackend:
     kind = "langchain"
     is_llm = True
 
-    def __init__(self, chat_model: Any = None, *, model: str = "", base_url: str | None = None,
-                 api_key_env: str = "OPENAI_API_KEY", timeout: float = 120.0) -> None:
+    def __init__(
+        self,
+        chat_model: Any = None,
+        *,
+        model: str = "",
+        base_url: str | None = None,
+        api_key_env: str = "OPENAI_API_KEY",
+        timeout: float = 120.0,
+    ) -> None:
         if chat_model is None and not model:
             raise ConfigError("the langchain backend needs a chat model object or a model name (--model)")
         self._chat_model = chat_model
         self._owns_model = chat_model is None
-        self.model = model or str(getattr(chat_model, "model_name", None) or getattr(chat_model, "model", None)
-                                  or type(chat_model).__name__)
+        self.model = model or str(
+            getattr(chat_model, "model_name", None)
+            or getattr(chat_model, "model", None)
+            or type(chat_model).__name__
+        )
         self.base_url = base_url
         self._api_key_env = api_key_env
         self._timeout = timeout
@@ -45,13 +55,24 @@ class LangChainBackend:
         try:
             from langchain_openai import ChatOpenAI
         except ImportError as exc:
-            raise BackendError("the langchain backend needs langchain-openai: pip install 'recloom[langchain]'") from exc
+            raise BackendError(
+                "the langchain backend needs langchain-openai: pip install 'recloom[langchain]'"
+            ) from exc
         key = os.environ.get(self._api_key_env) or (PLACEHOLDER_KEY if self.base_url else None)
         if key is None:
             raise BackendError(f"the langchain backend needs an API key in {self._api_key_env}")
         s = request.sampling
-        return ChatOpenAI(model=self.model, base_url=self.base_url, api_key=key, max_retries=0, timeout=self._timeout,
-                          temperature=s.temperature, max_tokens=s.max_tokens, top_p=s.top_p, seed=s.seed)
+        return ChatOpenAI(
+            model=self.model,
+            base_url=self.base_url,
+            api_key=key,
+            max_retries=0,
+            timeout=self._timeout,
+            temperature=s.temperature,
+            max_tokens=s.max_tokens,
+            top_p=s.top_p,
+            seed=s.seed,
+        )
 
     def _runnable(self, request: LLMRequest) -> Any:
         sampling_id = repr(request.sampling) if self._owns_model else ""
@@ -60,7 +81,8 @@ class LangChainBackend:
         if runnable is None:
             schema = {"title": request.schema_name, **dict(request.json_schema)}
             runnable = self._model_for(request).with_structured_output(
-                schema, method="json_schema", include_raw=True, strict=True)
+                schema, method="json_schema", include_raw=True, strict=True
+            )
             self._runnables[cache_id] = runnable
         return runnable
 
@@ -91,18 +113,27 @@ def _from_message(raw: Any, latency_s: float, model: str) -> LLMResponse:
     meta = getattr(raw, "response_metadata", {}) or {}
     um = getattr(raw, "usage_metadata", None) or {}
     details = um.get("input_token_details") or {}
-    usage = Usage(int(um.get("input_tokens", 0)), int(um.get("output_tokens", 0)), int(details.get("cache_read", 0) or 0))
+    usage = Usage(
+        int(um.get("input_tokens", 0)),
+        int(um.get("output_tokens", 0)),
+        int(details.get("cache_read", 0) or 0),
+    )
     refusal = (getattr(raw, "additional_kwargs", {}) or {}).get("refusal")
     if refusal:
         return LLMResponse(str(refusal), "refusal", usage, latency_s, model)
-    return LLMResponse(text, str(meta.get("finish_reason") or "stop"), usage, latency_s, str(meta.get("model_name") or model))
+    return LLMResponse(
+        text, str(meta.get("finish_reason") or "stop"), usage, latency_s, str(meta.get("model_name") or model)
+    )
 
 
 def _from_exception(exc: BaseException, where: str, latency_s: float, model: str) -> LLMResponse:
     """Truncated / filtered completions come back as exceptions carrying the completion: return them
     as responses (judged by the runner); map everything else."""
     completion = getattr(exc, "completion", None)
-    if completion is not None and type(exc).__name__ in ("LengthFinishReasonError", "ContentFilterFinishReasonError"):
+    if completion is not None and type(exc).__name__ in (
+        "LengthFinishReasonError",
+        "ContentFilterFinishReasonError",
+    ):
         return response_from_completion(completion, latency_s, model)
     if isinstance(exc, RecloomError):
         raise exc

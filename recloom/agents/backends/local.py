@@ -31,8 +31,13 @@ class LocalBackend:
     is_llm = False
     label = NON_LLM_LABEL
 
-    def __init__(self, model: str = "baseline", *, context: Mapping[str, Any] | None = None,
-                 registry: TaskRegistry | None = None) -> None:
+    def __init__(
+        self,
+        model: str = "baseline",
+        *,
+        context: Mapping[str, Any] | None = None,
+        registry: TaskRegistry | None = None,
+    ) -> None:
         self.model = model or "baseline"
         self.context: Mapping[str, Any] = MappingProxyType(dict(context or {}))
         self._registry = registry
@@ -48,8 +53,10 @@ class LocalBackend:
     def _no_solver(self, task_name: str) -> UnknownTaskError:
         registry = self._registry or default_registry()
         with_solver = sorted({*self._solvers, *(t.name for t in registry if t.local_solver is not None)})
-        return UnknownTaskError(f"the local backend has no solver for task {task_name!r}; "
-                                f"tasks with a local solver: {', '.join(with_solver) or 'none'}")
+        return UnknownTaskError(
+            f"the local backend has no solver for task {task_name!r}; "
+            f"tasks with a local solver: {', '.join(with_solver) or 'none'}"
+        )
 
     def solver_for(self, task_name: str) -> LocalSolver:
         solver = self._solvers.get(task_name)
@@ -65,13 +72,21 @@ class LocalBackend:
     async def complete(self, request: LLMRequest) -> LLMResponse:
         solver = self.solver_for(request.task)
         if request.payload is None:
-            raise BackendError(f"local backend: task {request.task!r} input {request.input_id!r} came without its "
-                               "validated input (LLMRequest.payload)")
+            raise BackendError(
+                f"local backend: task {request.task!r} input {request.input_id!r} came without its "
+                "validated input (LLMRequest.payload)"
+            )
         started = time.perf_counter()
         answer = solver.solve(request.payload, self.context)
         text = answer.model_dump_json() if isinstance(answer, BaseModel) else json.dumps(answer)
-        return LLMResponse(text=text, finish_reason="stop", usage=Usage(),
-                           latency_s=time.perf_counter() - started, model=solver.identity, raw=None)
+        return LLMResponse(
+            text=text,
+            finish_reason="stop",
+            usage=Usage(),
+            latency_s=time.perf_counter() - started,
+            model=solver.identity,
+            raw=None,
+        )
 
     async def aclose(self) -> None:
         return None

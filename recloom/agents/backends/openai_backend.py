@@ -30,9 +30,17 @@ class OpenAIBackend:
     kind = "openai"
     is_llm = True
 
-    def __init__(self, model: str, *, base_url: str | None = None, api_key_env: str = "OPENAI_API_KEY",
-                 timeout: float = 120.0, prompt_cache_key: bool = True, extra_body: Mapping[str, Any] | None = None,
-                 client: Any = None) -> None:
+    def __init__(
+        self,
+        model: str,
+        *,
+        base_url: str | None = None,
+        api_key_env: str = "OPENAI_API_KEY",
+        timeout: float = 120.0,
+        prompt_cache_key: bool = True,
+        extra_body: Mapping[str, Any] | None = None,
+        client: Any = None,
+    ) -> None:
         if not model:
             raise ConfigError(f"the {self.kind} backend needs a model name (--model)")
         self.model = model
@@ -43,16 +51,22 @@ class OpenAIBackend:
         self._extra_body = dict(extra_body or {})
         self._client = client
         if client is None and base_url is None and not os.environ.get(api_key_env):
-            raise ConfigError(f"the {self.kind} backend needs an API key in the environment variable {api_key_env}")
+            raise ConfigError(
+                f"the {self.kind} backend needs an API key in the environment variable {api_key_env}"
+            )
 
     def _get_client(self) -> Any:
         if self._client is None:
             try:
                 import openai
             except ImportError as exc:
-                raise ConfigError(f"the {self.kind} backend needs the openai package: pip install 'recloom[openai]'") from exc
+                raise ConfigError(
+                    f"the {self.kind} backend needs the openai package: pip install 'recloom[openai]'"
+                ) from exc
             key = os.environ.get(self._api_key_env) or PLACEHOLDER_KEY
-            self._client = openai.AsyncOpenAI(api_key=key, base_url=self.base_url, max_retries=0, timeout=self._timeout)
+            self._client = openai.AsyncOpenAI(
+                api_key=key, base_url=self.base_url, max_retries=0, timeout=self._timeout
+            )
         return self._client
 
     def request_body(self, request: LLMRequest) -> dict[str, Any]:
@@ -63,8 +77,14 @@ class OpenAIBackend:
             "messages": [{"role": m.role, "content": m.content} for m in request.messages],
             "temperature": s.temperature,
             "top_p": s.top_p,
-            "response_format": {"type": "json_schema", "json_schema": {
-                "name": request.schema_name, "schema": dict(request.json_schema), "strict": True}},
+            "response_format": {
+                "type": "json_schema",
+                "json_schema": {
+                    "name": request.schema_name,
+                    "schema": dict(request.json_schema),
+                    "strict": True,
+                },
+            },
         }
         body["max_tokens" if self.base_url else "max_completion_tokens"] = s.max_tokens
         if s.seed is not None:
@@ -105,8 +125,13 @@ def response_from_completion(completion: Any, latency_s: float, model: str) -> L
     refusal = getattr(message, "refusal", None)
     if refusal:
         return LLMResponse(str(refusal), "refusal", usage, latency_s, completion.model or model)
-    return LLMResponse(message.content or "", str(choice.finish_reason or "unknown"), usage, latency_s,
-                       getattr(completion, "model", None) or model)
+    return LLMResponse(
+        message.content or "",
+        str(choice.finish_reason or "unknown"),
+        usage,
+        latency_s,
+        getattr(completion, "model", None) or model,
+    )
 
 
 def response_from_json(data: dict[str, Any], latency_s: float, model: str) -> LLMResponse:
@@ -119,8 +144,13 @@ def response_from_json(data: dict[str, Any], latency_s: float, model: str) -> LL
     message = choices[0].get("message") or {}
     if message.get("refusal"):
         return LLMResponse(str(message["refusal"]), "refusal", usage, latency_s, served)
-    return LLMResponse(str(message.get("content") or ""), str(choices[0].get("finish_reason") or "unknown"), usage,
-                       latency_s, served)
+    return LLMResponse(
+        str(message.get("content") or ""),
+        str(choices[0].get("finish_reason") or "unknown"),
+        usage,
+        latency_s,
+        served,
+    )
 
 
 def usage_from_json(usage: Any) -> Usage:
@@ -128,7 +158,9 @@ def usage_from_json(usage: Any) -> Usage:
         return Usage()
     details = usage.get("prompt_tokens_details")
     cached = details.get("cached_tokens") if isinstance(details, dict) else None
-    return Usage(int(usage.get("prompt_tokens") or 0), int(usage.get("completion_tokens") or 0), int(cached or 0))
+    return Usage(
+        int(usage.get("prompt_tokens") or 0), int(usage.get("completion_tokens") or 0), int(cached or 0)
+    )
 
 
 def usage_from(usage: Any) -> Usage:

@@ -56,8 +56,11 @@ def map_openai_error(exc: BaseException, where: str) -> RecloomError:
         status = exc.status_code
         message = _short_message(exc.body) or exc.message
         if is_transient_status(status):
-            return TransportError(f"{where}: HTTP {status}: {message}", status=status,
-                                  retry_after=retry_after_seconds(_headers(exc)))
+            return TransportError(
+                f"{where}: HTTP {status}: {message}",
+                status=status,
+                retry_after=retry_after_seconds(_headers(exc)),
+            )
         return BackendError(f"{where}: HTTP {status}: {message}")
     if isinstance(exc, openai.APIResponseValidationError | ValueError):
         return TransportError(f"{where}: malformed response from the server: {type(exc).__name__}")

@@ -12,7 +12,19 @@ from recloom.agents.runtime.executor import Executor, LocalExecutor
 from recloom.agents.runtime.limiter import RateLimiter
 from recloom.agents.runtime.outcome import Attempt, Outcome
 from recloom.agents.runtime.pricing import PriceTable
-from recloom.agents.runtime.runner import RunResult, Runner, run
+from recloom.agents.runtime.runner import Runner, RunResult, run
 
-__all__ = ["Attempt", "CallEngine", "Executor", "LocalExecutor", "Outcome", "PriceTable", "RateLimiter",
-           "RunResult", "Runner", "RuntimeConfig", "default_cache_dir", "run"]
+__all__ = [
+    "Attempt",
+    "CallEngine",
+    "Executor",
+    "LocalExecutor",
+    "Outcome",
+    "PriceTable",
+    "RateLimiter",
+    "RunResult",
+    "Runner",
+    "RuntimeConfig",
+    "default_cache_dir",
+    "run",
+]

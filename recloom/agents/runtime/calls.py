@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from dataclasses import replace
 from typing import Any
 
@@ -48,20 +47,30 @@ DEFAULT_MAX_TOKENS = 1024
 
 
 class CallEngine:
-    def __init__(self, config: RuntimeConfig, *, backend: Backend | None = None, cache: CacheStore | None = None) -> None:
+    def __init__(
+        self, config: RuntimeConfig, *, backend: Backend | None = None, cache: CacheStore | None = None
+    ) -> None:
         self.config = config
         self.mode = config.mode
         self.kind = normalize_kind(backend.kind if backend is not None else config.backend)
-        self.model = (backend.model if backend is not None else config.model) or ("baseline" if self.kind == "local" else "")
+        self.model = (backend.model if backend is not None else config.model) or (
+            "baseline" if self.kind == "local" else ""
+        )
         self.is_llm = self.kind != "local"
         self._backend = backend
         self._owns_backend = backend is None
         self.backends_built = 0
-        self.cache = None if self.mode is CacheMode.OFF else (cache or CacheStore(config.resolved_cache_dir()))
+        self.cache = (
+            None if self.mode is CacheMode.OFF else (cache or CacheStore(config.resolved_cache_dir()))
+        )
         self.limiter = RateLimiter(config.rpm, config.tpm)
-        self._retrying = transport_retrying(retries=config.transport_retries, initial_s=config.backoff_initial_s,
-                                            max_s=config.backoff_max_s, max_retry_after_s=config.max_retry_after_s,
-                                            on_retry_after=self.limiter.pause)
+        self._retrying = transport_retrying(
+            retries=config.transport_retries,
+            initial_s=config.backoff_initial_s,
+            max_s=config.backoff_max_s,
+            max_retry_after_s=config.max_retry_after_s,
+            on_retry_after=self.limiter.pause,
+        )
         self.prices = PriceTable.load(config.prices_file)
         self._schemas_stored: set[str] = set()
         self._prefix_keys: dict[str, str] = {}
@@ -77,7 +86,9 @@ class CallEngine:
             options = dict(self.config.backend_options)
             if self.kind in ("openai", "vllm-server", "langchain"):
                 options.setdefault("timeout", self.config.request_timeout_s)
-            self._backend = make_backend(self.kind, model=self.config.model, base_url=self.config.base_url, **options)
+            self._backend = make_backend(
+                self.kind, model=self.config.model, base_url=self.config.base_url, **options
+            )
             self.backends_built += 1
         return self._backend
 
@@ -106,23 +117,43 @@ class CallEngine:
 
     def sampling_for(self, task: Task[Any, Any]) -> SamplingParams:
         c = self.config
-        return SamplingParams(temperature=c.temperature, max_tokens=c.max_tokens or task.max_tokens or DEFAULT_MAX_TOKENS,
-                              top_p=c.top_p, seed=c.seed)
+        return SamplingParams(
+            temperature=c.temperature,
+            max_tokens=c.max_tokens or task.max_tokens or DEFAULT_MAX_TOKENS,
+            top_p=c.top_p,
+            seed=c.seed,
+        )
 
-    def key_material(self, task: Task[Any, Any], messages: tuple[Message, ...], sampling: SamplingParams) -> KeyMaterial:
+    def key_material(
+        self, task: Task[Any, Any], messages: tuple[Message, ...], sampling: SamplingParams
+    ) -> KeyMaterial:
         extra = self._extras.get(task.name)
         if extra is None:
-            solver = task.local_solver.identity if (not self.is_llm and task.local_solver is not None) else None
+            solver = (
+                task.local_solver.identity if (not self.is_llm and task.local_solver is not None) else None
+            )
             extra = self._extras[task.name] = generation_extra(
-                self.kind, self.config.backend_options, solver_identity=solver, context_id=self.config.local_context_id)
-        return KeyMaterial(backend=self.kind, model=self.model, task=task.name, task_version=task.version,
-                           schema_sha256=task.schema_sha256, messages=tuple((m.role, m.content) for m in messages),
-                           sampling=sampling.as_dict(), extra=extra)
+                self.kind,
+                self.config.backend_options,
+                solver_identity=solver,
+                context_id=self.config.local_context_id,
+            )
+        return KeyMaterial(
+            backend=self.kind,
+            model=self.model,
+            task=task.name,
+            task_version=task.version,
+            schema_sha256=task.schema_sha256,
+            messages=tuple((m.role, m.content) for m in messages),
+            sampling=sampling.as_dict(),
+            extra=extra,
+        )
 
     # --- one input -----------------------------------------------------------------------------------
 
-    async def call(self, task: Task[Any, Any], inp: BaseModel, input_id: str,
-                   messages: tuple[Message, ...] | None = None) -> Outcome:
+    async def call(
+        self, task: Task[Any, Any], inp: BaseModel, input_id: str, messages: tuple[Message, ...] | None = None
+    ) -> Outcome:
         outcome = Outcome(input_id=input_id, task=task.name, ok=False)
         try:
             await self._chain(task, inp, messages or task.render(inp), outcome)
@@ -142,14 +173,24 @@ class CallEngine:
         outcome.cost_usd = self._cost(outcome)
         return outcome
 
-    async def _chain(self, task: Task[Any, Any], inp: BaseModel, messages: tuple[Message, ...], outcome: Outcome) -> None:
+    async def _chain(
+        self, task: Task[Any, Any], inp: BaseModel, messages: tuple[Message, ...], outcome: Outcome
+    ) -> None:
         sampling = self.sampling_for(task)
         max_reasks = self.config.max_reasks if self.is_llm else 0
         for n in range(max_reasks + 1):
             material = self.key_material(task, messages, sampling)
             response, cached = await self._response(task, material, messages, sampling, inp, outcome, n)
-            attempt = Attempt(n, material.key, cached, response.text, response.finish_reason, response.usage,
-                              response.latency_s, sampling.max_tokens)
+            attempt = Attempt(
+                n,
+                material.key,
+                cached,
+                response.text,
+                response.finish_reason,
+                response.usage,
+                response.latency_s,
+                sampling.max_tokens,
+            )
             outcome.attempts.append(attempt)
             try:
                 outcome.result, attempt.repaired = judge(task, inp, response)
@@ -162,12 +203,26 @@ class CallEngine:
                 if isinstance(exc, TruncatedOutputError):
                     if sampling.max_tokens >= self.config.max_tokens_cap:
                         return
-                    sampling = replace(sampling, max_tokens=min(2 * sampling.max_tokens, self.config.max_tokens_cap))
+                    sampling = replace(
+                        sampling, max_tokens=min(2 * sampling.max_tokens, self.config.max_tokens_cap)
+                    )
                 else:
-                    messages = (*messages, Message("assistant", response.text), task.reask_message(exc.kind, str(exc)))
+                    messages = (
+                        *messages,
+                        Message("assistant", response.text),
+                        task.reask_message(exc.kind, str(exc)),
+                    )
 
-    async def _response(self, task: Task[Any, Any], material: KeyMaterial, messages: tuple[Message, ...],
-                        sampling: SamplingParams, inp: BaseModel, outcome: Outcome, attempt: int) -> tuple[LLMResponse, bool]:
+    async def _response(
+        self,
+        task: Task[Any, Any],
+        material: KeyMaterial,
+        messages: tuple[Message, ...],
+        sampling: SamplingParams,
+        inp: BaseModel,
+        outcome: Outcome,
+        attempt: int,
+    ) -> tuple[LLMResponse, bool]:
         cache, input_id = self.cache, outcome.input_id
         if cache is not None and self.mode.reads:
             record = cache.get(material.key)
@@ -176,8 +231,18 @@ class CallEngine:
         if self.mode is CacheMode.REPLAY:
             assert cache is not None
             raise CacheMissError(cache.explain_miss(material, input_id))
-        request = LLMRequest(task.name, task.version, messages, task.json_schema, task.schema_name, sampling,
-                             input_id, attempt, payload=inp, prefix_key=self._prefix_key(task, messages))
+        request = LLMRequest(
+            task.name,
+            task.version,
+            messages,
+            task.json_schema,
+            task.schema_name,
+            sampling,
+            input_id,
+            attempt,
+            payload=inp,
+            prefix_key=self._prefix_key(task, messages),
+        )
         response = await self._generate(request, outcome)
         if cache is not None and self.mode.writes:
             schema = None if task.schema_sha256 in self._schemas_stored else task.json_schema
@@ -218,7 +283,9 @@ class CallEngine:
             actual = response.usage.total_tokens or estimate
             return response
         except TimeoutError as exc:
-            raise TransportError(f"task {request.task!r} input {request.input_id!r}: no answer in {timeout:g} s") from exc
+            raise TransportError(
+                f"task {request.task!r} input {request.input_id!r}: no answer in {timeout:g} s"
+            ) from exc
         finally:
             self.limiter.settle(estimate, actual)
 

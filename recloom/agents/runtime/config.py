@@ -63,7 +63,9 @@ class RuntimeConfig:
         }
         bad = [name for name, ok in checks.items() if not ok]
         if bad:
-            raise ConfigError(f"invalid runtime option(s): {', '.join(f'{b}={getattr(self, b)!r}' for b in bad)}")
+            raise ConfigError(
+                f"invalid runtime option(s): {', '.join(f'{b}={getattr(self, b)!r}' for b in bad)}"
+            )
 
     @property
     def mode(self) -> CacheMode:
@@ -75,8 +77,10 @@ class RuntimeConfig:
     def public_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["base_url"] = redact_url(self.base_url)
-        data["backend_options"] = {k: f"<{type(v).__name__}>" if k in _OBJECT_OPTIONS else _jsonable(v)
-                                   for k, v in self.backend_options.items()}
+        data["backend_options"] = {
+            k: f"<{type(v).__name__}>" if k in _OBJECT_OPTIONS else _jsonable(v)
+            for k, v in self.backend_options.items()
+        }
         return data
 
 

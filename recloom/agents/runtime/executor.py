@@ -19,7 +19,9 @@ R = TypeVar("R")
 
 
 class Executor(Protocol):
-    async def map(self, fn: Callable[[T], Awaitable[R]], jobs: Sequence[T], *, concurrency: int) -> list[R]: ...
+    async def map(
+        self, fn: Callable[[T], Awaitable[R]], jobs: Sequence[T], *, concurrency: int
+    ) -> list[R]: ...
 
 
 class LocalExecutor:

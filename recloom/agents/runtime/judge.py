@@ -35,7 +35,8 @@ def judge(task: Task[Any, Any], inp: BaseModel, response: LLMResponse) -> tuple[
     if reason == "length":
         raise TruncatedOutputError(
             f"the answer stopped at the token limit ({response.usage.completion_tokens} completion tokens) "
-            "before it was complete")
+            "before it was complete"
+        )
     if reason in _REFUSED:
         raise RefusalError(f"the model refused or was filtered ({reason}): {response.text[:200]}")
     value, repaired = parse_json(response.text)
@@ -58,7 +59,11 @@ def parse_json(text: str) -> tuple[Any, bool]:
         except (json.JSONDecodeError, RecursionError):
             continue
     detail = first_error.msg if isinstance(first_error, json.JSONDecodeError) else "nesting too deep"
-    where = f" at line {first_error.lineno} column {first_error.colno}" if isinstance(first_error, json.JSONDecodeError) else ""
+    where = (
+        f" at line {first_error.lineno} column {first_error.colno}"
+        if isinstance(first_error, json.JSONDecodeError)
+        else ""
+    )
     raise ParseError(f"the answer is not valid JSON ({detail}{where})")
 
 

@@ -26,10 +26,19 @@ class Attempt:
     repaired: bool = False
 
     def as_dict(self) -> dict[str, Any]:
-        return {"attempt": self.attempt, "key": self.key, "cached": self.cached, "finish_reason": self.finish_reason,
-                "text": self.text, "usage": self.usage.as_dict(), "latency_s": round(self.latency_s, 6),
-                "max_tokens": self.max_tokens, "error_kind": self.error_kind, "error": self.error,
-                "repaired": self.repaired}
+        return {
+            "attempt": self.attempt,
+            "key": self.key,
+            "cached": self.cached,
+            "finish_reason": self.finish_reason,
+            "text": self.text,
+            "usage": self.usage.as_dict(),
+            "latency_s": round(self.latency_s, 6),
+            "max_tokens": self.max_tokens,
+            "error_kind": self.error_kind,
+            "error": self.error,
+            "repaired": self.repaired,
+        }
 
 
 @dataclass(slots=True)
@@ -71,13 +80,26 @@ class Outcome:
 
     def output_record(self) -> dict[str, Any]:
         """One line of ``outputs.jsonl``."""
-        return {"input_id": self.input_id, "task": self.task, "ok": self.ok,
-                "result": self.result.model_dump(mode="json") if self.result is not None else None,
-                "error_kind": self.error_kind, "error": self.errors[-1] if self.errors else None,
-                "attempts": len(self.attempts), "transport_retries": self.transport_retries, "cached": self.cached,
-                "keys": [a.key for a in self.attempts]}
+        return {
+            "input_id": self.input_id,
+            "task": self.task,
+            "ok": self.ok,
+            "result": self.result.model_dump(mode="json") if self.result is not None else None,
+            "error_kind": self.error_kind,
+            "error": self.errors[-1] if self.errors else None,
+            "attempts": len(self.attempts),
+            "transport_retries": self.transport_retries,
+            "cached": self.cached,
+            "keys": [a.key for a in self.attempts],
+        }
 
     def failure_record(self) -> dict[str, Any]:
         """One line of ``failures.jsonl``: raw outputs of every attempt and the error chain."""
-        return {"input_id": self.input_id, "task": self.task, "error_kind": self.error_kind, "errors": self.errors,
-                "transport_retries": self.transport_retries, "attempts": [a.as_dict() for a in self.attempts]}
+        return {
+            "input_id": self.input_id,
+            "task": self.task,
+            "error_kind": self.error_kind,
+            "errors": self.errors,
+            "transport_retries": self.transport_retries,
+            "attempts": [a.as_dict() for a in self.attempts],
+        }

@@ -48,8 +48,11 @@ class PriceTable:
             return None
         cached = min(usage.cached_tokens, usage.prompt_tokens)
         fresh = usage.prompt_tokens - cached
-        dollars = (fresh * price.get("input", 0.0) + cached * price.get("cached_input", price.get("input", 0.0))
-                   + usage.completion_tokens * price.get("output", 0.0))
+        dollars = (
+            fresh * price.get("input", 0.0)
+            + cached * price.get("cached_input", price.get("input", 0.0))
+            + usage.completion_tokens * price.get("output", 0.0)
+        )
         return dollars / 1_000_000
 
 
@@ -64,5 +67,7 @@ def _read(path: Path) -> Mapping[str, Mapping[str, float]]:
         if model.startswith("_"):
             continue
         if not isinstance(entry, dict) or not all(isinstance(v, int | float) for v in entry.values()):
-            raise ConfigError(f"price table {path}: entry {model!r} must map input/cached_input/output to numbers")
+            raise ConfigError(
+                f"price table {path}: entry {model!r} must map input/cached_input/output to numbers"
+            )
     return data

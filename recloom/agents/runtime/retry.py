@@ -37,8 +37,14 @@ def _retry_after_too_long(limit_s: float) -> Callable[[RetryCallState], bool]:
     return stop
 
 
-def transport_retrying(*, retries: int, initial_s: float, max_s: float, max_retry_after_s: float,
-                       on_retry_after: Callable[[float], None] | None = None) -> tenacity.AsyncRetrying:
+def transport_retrying(
+    *,
+    retries: int,
+    initial_s: float,
+    max_s: float,
+    max_retry_after_s: float,
+    on_retry_after: Callable[[float], None] | None = None,
+) -> tenacity.AsyncRetrying:
     """An ``AsyncRetrying`` for one backend call (copy it per call: ``retrying.copy()``)."""
 
     def before_sleep(retry_state: RetryCallState) -> None:

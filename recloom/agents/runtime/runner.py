@@ -63,14 +63,26 @@ class Runner:
     """Runs tasks with one config. Reuse it across batches; ``aclose()`` (or the sync ``run``,
     which closes what it built) releases the backend."""
 
-    def __init__(self, config: RuntimeConfig | None = None, *, backend: Backend | None = None,
-                 cache: CacheStore | None = None, executor: Executor | None = None) -> None:
+    def __init__(
+        self,
+        config: RuntimeConfig | None = None,
+        *,
+        backend: Backend | None = None,
+        cache: CacheStore | None = None,
+        executor: Executor | None = None,
+    ) -> None:
         self.config = config or RuntimeConfig()
         self.engine = CallEngine(self.config, backend=backend, cache=cache)
         self.executor = executor or LocalExecutor()
 
-    async def arun(self, task: Task[Any, Any] | str, inputs: Sequence[Any], *, run_dir: str | Path | None = None,
-                   run_id: str | None = None) -> RunResult:
+    async def arun(
+        self,
+        task: Task[Any, Any] | str,
+        inputs: Sequence[Any],
+        *,
+        run_dir: str | Path | None = None,
+        run_id: str | None = None,
+    ) -> RunResult:
         task = get_task(task) if isinstance(task, str) else task
         started, started_at = time.perf_counter(), time.strftime("%Y-%m-%dT%H:%M:%S%z")
         jobs = self._jobs(task, inputs)
@@ -93,14 +105,28 @@ class Runner:
             outcomes[job.position] = outcome
         final = [o for o in outcomes if o is not None]
         run_id = run_id or new_run_id(task.name)
-        manifest = build_manifest(run_id=run_id, config=self.config, kind=self.engine.kind, model=self.engine.model,
-                                  task=task, outcomes=final, wall_s=time.perf_counter() - started, started_at=started_at)
+        manifest = build_manifest(
+            run_id=run_id,
+            config=self.config,
+            kind=self.engine.kind,
+            model=self.engine.model,
+            task=task,
+            outcomes=final,
+            wall_s=time.perf_counter() - started,
+            started_at=started_at,
+        )
         path = self._write(run_dir, run_id, final, manifest) if run_dir is not None else None
         self._raise_on_misses(final, path)
         return RunResult(final, manifest, path)
 
-    def run(self, task: Task[Any, Any] | str, inputs: Sequence[Any], *, run_dir: str | Path | None = None,
-            run_id: str | None = None) -> RunResult:
+    def run(
+        self,
+        task: Task[Any, Any] | str,
+        inputs: Sequence[Any],
+        *,
+        run_dir: str | Path | None = None,
+        run_id: str | None = None,
+    ) -> RunResult:
         """Synchronous ``arun`` in a fresh event loop; closes the backend it built afterwards."""
 
         box: list[RunResult] = []
@@ -118,7 +144,9 @@ class Runner:
         except RuntimeError:
             asyncio.run(main())
             return box[0]
-        raise RecloomError("Runner.run() was called inside a running event loop; use `await runner.arun(...)`")
+        raise RecloomError(
+            "Runner.run() was called inside a running event loop; use `await runner.arun(...)`"
+        )
 
     async def aclose(self) -> None:
         await self.engine.aclose()
@@ -130,13 +158,17 @@ class Runner:
             inp = task.parse_input(raw, where=f"#{position}")
             input_id = task.input_id(inp)
             if input_id in seen:
-                raise DataError(f"task {task.name!r}: input id {input_id!r} appears twice (inputs #{seen[input_id]} "
-                                f"and #{position}); ids must be unique")
+                raise DataError(
+                    f"task {task.name!r}: input id {input_id!r} appears twice (inputs #{seen[input_id]} "
+                    f"and #{position}); ids must be unique"
+                )
             seen[input_id] = position
             jobs.append(_Job(position, input_id, inp, task.render(inp)))
         return jobs
 
-    def _write(self, run_dir: str | Path, run_id: str, outcomes: list[Outcome], manifest: dict[str, Any]) -> Path:
+    def _write(
+        self, run_dir: str | Path, run_id: str, outcomes: list[Outcome], manifest: dict[str, Any]
+    ) -> Path:
         path = Path(run_dir)
         if (path / MANIFEST).exists():
             raise ArtifactError(f"{path} already holds a run ({MANIFEST}); give a new run directory")
@@ -152,16 +184,25 @@ class Runner:
             return
         shown = "\n  ".join(o.errors[-1] for o in misses[:3])
         where = f" (run files in {path})" if path is not None else ""
-        error = CacheMissError(f"{len(misses)} of {len(outcomes)} inputs are not in the cache{where}:\n  {shown}")
+        error = CacheMissError(
+            f"{len(misses)} of {len(outcomes)} inputs are not in the cache{where}:\n  {shown}"
+        )
         error.outcomes = outcomes  # type: ignore[attr-defined]
         raise error
 
 
-def run(task: Task[Any, Any] | str, inputs: Sequence[Any], *, run_dir: str | Path | None = None,
-        backend: str | Backend = "local", **config: Any) -> RunResult:
+def run(
+    task: Task[Any, Any] | str,
+    inputs: Sequence[Any],
+    *,
+    run_dir: str | Path | None = None,
+    backend: str | Backend = "local",
+    **config: Any,
+) -> RunResult:
     """One-shot convenience: ``run("item_tags", inputs, backend="openai", model="gpt-4o-mini")``;
     ``backend`` is a kind or an already built ``Backend``; other keywords are ``RuntimeConfig`` fields."""
     if isinstance(backend, str):
         return Runner(RuntimeConfig(backend=backend, **config)).run(task, inputs, run_dir=run_dir)
     return Runner(RuntimeConfig(backend=backend.kind, model=backend.model, **config), backend=backend).run(
-        task, inputs, run_dir=run_dir)
+        task, inputs, run_dir=run_dir
+    )

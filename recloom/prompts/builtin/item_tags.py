@@ -34,7 +34,9 @@ class ItemTagsInput(BaseModel):
 
 
 class ItemTags(BaseModel):
-    tags: list[Tag] = Field(min_length=1, max_length=8, description="lowercase descriptive tags, 1-3 words each")
+    tags: list[Tag] = Field(
+        min_length=1, max_length=8, description="lowercase descriptive tags, 1-3 words each"
+    )
     summary: str = Field(min_length=1, max_length=200, description="one line, no line breaks")
 
 
