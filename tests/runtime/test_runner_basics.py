@@ -179,3 +179,45 @@ def test_requests_are_submitted_grouped_by_prompt_prefix(tmp_path):
     contexts = [r.messages[1].content.split("\n")[0] for r in backend.requests]
     assert contexts == ["CONTEXT: ctxA"] * 5 + ["CONTEXT: ctxB"] * 5
     assert [o.input_id for o in result.outcomes] == [r["id"] for r in rows]
+
+
+def test_refresh_regenerates_and_overwrites_and_off_touches_no_cache(task, tmp_path):
+    def script(request: LLMRequest) -> LLMResponse:
+        return LLMResponse(json.dumps({"label": "w0", "score": len(backend.requests)}), "stop", Usage(5, 5))
+
+    backend = ScriptedBackend(script)
+    Runner(config(tmp_path), backend=backend).run(task, inputs(1))
+    refreshed = Runner(config(tmp_path, cache_mode="refresh"), backend=backend).run(task, inputs(1))
+    assert len(backend.requests) == 2 and refreshed.outcomes[0].result.score == 2
+    replay = Runner(config(tmp_path, backend="openai", model="gpt-4o-mini", cache_mode="replay")).run(
+        task, inputs(1)
+    )
+    assert replay.outcomes[0].result.score == 2
+    off = Runner(config(tmp_path, cache_mode="off", cache_dir=str(tmp_path / "never")), backend=backend)
+    assert off.run(task, inputs(1)).outcomes[0].result.score == 3 and len(backend.requests) == 3
+    assert not (tmp_path / "never").exists()
+
+
+def test_concurrency_bound_holds(task, tmp_path):
+    import asyncio
+
+    state = {"now": 0, "max": 0}
+
+    class Slow(ScriptedBackend):
+        async def complete(self, request):
+            state["now"] += 1
+            state["max"] = max(state["max"], state["now"])
+            await asyncio.sleep(0.002)
+            state["now"] -= 1
+            return ok_response(request)
+
+    result = Runner(config(tmp_path, concurrency=3, cache_mode="off"), backend=Slow(ok_response)).run(
+        task, inputs(20)
+    )
+    assert state["max"] == 3 and all(o.ok for o in result.outcomes)
+
+
+def test_runs_dir_gives_every_run_a_directory(task, tmp_path):
+    result = Runner(config(tmp_path, runs_dir=str(tmp_path / "runs"))).run(task, inputs(2))
+    assert result.run_dir == tmp_path / "runs" / result.manifest["run_id"]
+    assert (result.run_dir / "manifest.json").exists()

@@ -94,6 +94,9 @@ class CallEngine:
 
     def prepare(self, task: Task[Any, Any]) -> None:
         """Check the task can run here before any input is sent (fails fast on config errors)."""
+        if self.kind in ("vllm", "vllm-server"):
+            for warning in task.schema_warnings:
+                log.warning("task %s: output schema %s", task.name, warning)
         if self.mode is not CacheMode.REPLAY:
             backend = self.backend()
             use_task = getattr(backend, "use_task", None)

@@ -48,6 +48,7 @@ class RuntimeConfig:
     progress: bool = True
     local_context_id: str = ""
     on_replay_miss: str = "raise"
+    runs_dir: str | None = None  # when set, every run without an explicit run_dir writes runs_dir/<run id>
 
     def __post_init__(self) -> None:
         self.cache_mode = CacheMode.parse(self.cache_mode).value

@@ -115,6 +115,8 @@ class Runner:
             wall_s=time.perf_counter() - started,
             started_at=started_at,
         )
+        if run_dir is None and self.config.runs_dir:
+            run_dir = Path(self.config.runs_dir) / run_id
         path = self._write(run_dir, run_id, final, manifest) if run_dir is not None else None
         self._raise_on_misses(final, path)
         return RunResult(final, manifest, path)
