@@ -28,8 +28,15 @@ class Batch(Generic[T]):
         return self.chars > budget
 
 
-def plan_batches(items: Sequence[T], size: Callable[[T], int], *, static_chars: int, char_budget: int,
-                 max_items: int, overhead: int = ITEM_OVERHEAD) -> list[Batch[T]]:
+def plan_batches(
+    items: Sequence[T],
+    size: Callable[[T], int],
+    *,
+    static_chars: int,
+    char_budget: int,
+    max_items: int,
+    overhead: int = ITEM_OVERHEAD,
+) -> list[Batch[T]]:
     """Consecutive batches covering ``items`` exactly once, in order."""
     if max_items < 1:
         raise ConfigError(f"plan_batches: max_items must be >= 1, got {max_items}")

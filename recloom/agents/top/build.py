@@ -67,11 +67,21 @@ class BuildResult:
         return {item: g.root for g in self.groups for item in g.items}
 
 
-def _input(group: CategoryGroup, sample: Sequence[int], items: ItemTable, config: BuildConfig) -> ConstructInput:
+def _input(
+    group: CategoryGroup, sample: Sequence[int], items: ItemTable, config: BuildConfig
+) -> ConstructInput:
     pos = items.position()
-    numbered = [SampleItem(n=k, text=_truncate(items.texts[pos[i]], config.max_item_chars)) for k, i in enumerate(sample, 1)]
-    return ConstructInput(id=group.name, category=group.name if group.categories else None, category_note=group.note,
-                          items=numbered, **constraints_for(len(sample), config))
+    numbered = [
+        SampleItem(n=k, text=_truncate(items.texts[pos[i]], config.max_item_chars))
+        for k, i in enumerate(sample, 1)
+    ]
+    return ConstructInput(
+        id=group.name,
+        category=group.name if group.categories else None,
+        category_note=group.note,
+        items=numbered,
+        **constraints_for(len(sample), config),
+    )
 
 
 def _truncate(text: str, limit: int) -> str:
@@ -79,9 +89,16 @@ def _truncate(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
-async def abuild_tree(runner: Runner, items: ItemTable, *, config: BuildConfig = BuildConfig(),
-                      out_dir: str | Path | None = None, embedder: Embedder | None = None) -> BuildResult:
+async def abuild_tree(
+    runner: Runner,
+    items: ItemTable,
+    *,
+    config: BuildConfig | None = None,
+    out_dir: str | Path | None = None,
+    embedder: Embedder | None = None,
+) -> BuildResult:
     """Sample, construct and assemble the tree (see the module docstring)."""
+    config = config or BuildConfig()
     ctx = StepContext(runner, out_dir, "build")
     embed = embedder or shared_embedder()
     sampled = sample_groups(items, embed(list(items.texts)), config.sample)
@@ -96,7 +113,11 @@ async def abuild_tree(runner: Runner, items: ItemTable, *, config: BuildConfig =
                 answers[inp.id] = (outcome.result, ctx.source, None)
             else:
                 fallback = check_construction(cluster_tree.solve(inp, {"embedder": embed}), inp)  # type: ignore[arg-type]
-                answers[inp.id] = (fallback, "fallback", outcome.errors[-1] if outcome.errors else outcome.error_kind)
+                answers[inp.id] = (
+                    fallback,
+                    "fallback",
+                    outcome.errors[-1] if outcome.errors else outcome.error_kind,
+                )
     specs, sources = [], []
     for group, _ in sampled:
         if group.name in answers:
@@ -107,20 +128,30 @@ async def abuild_tree(runner: Runner, items: ItemTable, *, config: BuildConfig =
             specs.append(NodeSpec(group.name, f"{len(group.items)} items; too few for a subtree"))
         sources.append((source, error))
     tree = PreferenceTree.from_specs(specs)
-    groups = [GroupRecord(g.name, list(g.categories), root, list(g.items), list(s), src, err)
-              for (g, s), root, (src, err) in zip(sampled, tree.roots, sources, strict=True)]
+    groups = [
+        GroupRecord(g.name, list(g.categories), root, list(g.items), list(s), src, err)
+        for (g, s), root, (src, err) in zip(sampled, tree.roots, sources, strict=True)
+    ]
     return _finish(ctx, tree, groups, config)
 
 
-def _finish(ctx: StepContext, tree: PreferenceTree, groups: list[GroupRecord], config: BuildConfig) -> BuildResult:
+def _finish(
+    ctx: StepContext, tree: PreferenceTree, groups: list[GroupRecord], config: BuildConfig
+) -> BuildResult:
     if ctx.out_dir is not None:
         tree_io.save(tree, ctx.out_dir / TREE_FILE)
         write_json(ctx.out_dir / GROUPS_FILE, [g.__dict__ for g in groups])
     by_source: dict[str, int] = {}
     for g in groups:
         by_source[g.source] = by_source.get(g.source, 0) + 1
-    counts = {"groups": len(groups), "groups_by_source": by_source, "nodes": len(tree), "leaves": len(tree.leaves()),
-              "max_depth": tree.max_depth(), "sampled_items": sum(len(g.sample) for g in groups)}
+    counts = {
+        "groups": len(groups),
+        "groups_by_source": by_source,
+        "nodes": len(tree),
+        "leaves": len(tree.leaves()),
+        "max_depth": tree.max_depth(),
+        "sampled_items": sum(len(g.sample) for g in groups),
+    }
     manifest = ctx.finish(config, counts, {"tree": TREE_FILE, "groups": GROUPS_FILE})
     return BuildResult(tree, groups, manifest)
 
@@ -139,6 +170,8 @@ def load_build(out_dir: str | Path) -> BuildResult:
     try:
         groups = [GroupRecord(**row) for row in rows]
     except TypeError as exc:
-        raise ArtifactError(f"{d / GROUPS_FILE}: not a groups file written by the build step ({exc})") from exc
+        raise ArtifactError(
+            f"{d / GROUPS_FILE}: not a groups file written by the build step ({exc})"
+        ) from exc
     manifest = read_json(d / "manifest.json") if (d / "manifest.json").exists() else {}
     return BuildResult(tree_io.load(d / TREE_FILE), groups, manifest)

@@ -33,8 +33,13 @@ class SampleConfig:
     seed: int = 0
 
     def __post_init__(self) -> None:
-        _require("SampleConfig", n_clusters=self.n_clusters >= 1, per_category=self.per_category >= 2,
-                 min_category_items=self.min_category_items >= 0, other_name=bool(self.other_name.strip()))
+        _require(
+            "SampleConfig",
+            n_clusters=self.n_clusters >= 1,
+            per_category=self.per_category >= 2,
+            min_category_items=self.min_category_items >= 0,
+            other_name=bool(self.other_name.strip()),
+        )
 
 
 @dataclass(frozen=True)
@@ -53,9 +58,14 @@ class BuildConfig:
     max_item_chars: int = 200
 
     def __post_init__(self) -> None:
-        _require("BuildConfig", min_depth=2 <= self.min_depth <= self.max_depth,
-                 min_leaves=2 <= self.min_leaves <= self.max_leaves, min_children=self.min_children >= 2,
-                 max_children=self.max_children >= max(self.min_children, 3), max_item_chars=self.max_item_chars >= 20)
+        _require(
+            "BuildConfig",
+            min_depth=2 <= self.min_depth <= self.max_depth,
+            min_leaves=2 <= self.min_leaves <= self.max_leaves,
+            min_children=self.min_children >= 2,
+            max_children=self.max_children >= max(self.min_children, 3),
+            max_item_chars=self.max_item_chars >= 20,
+        )
 
 
 @dataclass(frozen=True)
@@ -70,8 +80,12 @@ class MatchConfig:
     halve_failed: bool = True
 
     def __post_init__(self) -> None:
-        _require("MatchConfig", max_items_per_call=self.max_items_per_call >= 1,
-                 char_budget=self.char_budget >= 500, max_item_chars=self.max_item_chars >= 20)
+        _require(
+            "MatchConfig",
+            max_items_per_call=self.max_items_per_call >= 1,
+            char_budget=self.char_budget >= 500,
+            max_item_chars=self.max_item_chars >= 20,
+        )
 
 
 @dataclass(frozen=True)
@@ -89,9 +103,15 @@ class RefineConfig:
     seed: int = 0
 
     def __post_init__(self) -> None:
-        _require("RefineConfig", lower=0.0 <= self.lower < 1.0, upper=self.upper > 1.0, max_ops=self.max_ops >= 0,
-                 split_children=2 <= self.split_children <= 6, max_split_items=self.max_split_items >= 2,
-                 max_merge_items=self.max_merge_items >= 2)
+        _require(
+            "RefineConfig",
+            lower=0.0 <= self.lower < 1.0,
+            upper=self.upper > 1.0,
+            max_ops=self.max_ops >= 0,
+            split_children=2 <= self.split_children <= 6,
+            max_split_items=self.max_split_items >= 2,
+            max_merge_items=self.max_merge_items >= 2,
+        )
 
 
 @dataclass(frozen=True)
@@ -105,8 +125,13 @@ class ReasonConfig:
     max_title_chars: int = 120
 
     def __post_init__(self) -> None:
-        _require("ReasonConfig", n_leaves=self.n_leaves >= 1, unobserved_share=0.0 <= self.unobserved_share <= 1.0,
-                 history_cap=self.history_cap >= 0, max_title_chars=self.max_title_chars >= 10)
+        _require(
+            "ReasonConfig",
+            n_leaves=self.n_leaves >= 1,
+            unobserved_share=0.0 <= self.unobserved_share <= 1.0,
+            history_cap=self.history_cap >= 0,
+            max_title_chars=self.max_title_chars >= 10,
+        )
 
     @property
     def n_unobserved(self) -> int:

@@ -20,10 +20,12 @@ import numpy as np
 
 from recloom.agents.top.construct_task import ConstructInput, ConstructOutput, TreeNode
 from recloom.agents.top.embedding import embedder_for
-from recloom.agents.top.keywords import distinctive_words, example_text, label, unique_labels
+from recloom.agents.top.keywords import distinctive_words, example_text, label, tokens, unique_labels
 from recloom.prompts.solver import local_solver
 
-CRITERIA = "semantic similarity of the item texts (MiniLM embeddings, Ward clustering); named by distinctive words"
+CRITERIA = (
+    "semantic similarity of the item texts (MiniLM embeddings, Ward clustering); named by distinctive words"
+)
 ITEMS_PER_LEAF = 7
 
 
@@ -59,7 +61,7 @@ def plan_tree(vectors: np.ndarray, inp: ConstructInput) -> _Cluster:
     hi = min(5, inp.max_children)
     target = int(np.clip(round(n / ITEMS_PER_LEAF), inp.min_leaves, inp.max_leaves))
     root = _Cluster(list(range(n)))
-    k1 = min(max(3, round(target ** 0.5)), hi, n)
+    k1 = min(max(3, round(target**0.5)), hi, n)
     if k1 < 2:
         return root
     for rows in split_rows(root.rows, vectors, k1):
@@ -77,7 +79,9 @@ def plan_tree(vectors: np.ndarray, inp: ConstructInput) -> _Cluster:
 def _widen(root: _Cluster, vectors: np.ndarray, inp: ConstructInput) -> None:
     """Give parents of leaves more children while there are too few leaves."""
     while len(_leaves(root)) < inp.min_leaves:
-        parents = [c for c in root.children if c.children and len(c.children) < min(len(c.rows), inp.max_children)]
+        parents = [
+            c for c in root.children if c.children and len(c.children) < min(len(c.rows), inp.max_children)
+        ]
         if not parents:
             return
         parent = max(parents, key=lambda c: (len(c.rows) / len(c.children), -min(c.rows)))
@@ -88,7 +92,9 @@ def _deepen(root: _Cluster, vectors: np.ndarray, inp: ConstructInput) -> None:
     """Split the largest leaves in two (one level deeper) while there are too few leaves or the
     tree is shallower than ``min_depth``."""
     while len(_leaves(root)) < inp.min_leaves or _depth(root) < inp.min_depth:
-        options = [leaf for leaf in _leaves(root) if len(leaf.rows) >= 2 and _level(root, leaf) < inp.max_depth]
+        options = [
+            leaf for leaf in _leaves(root) if len(leaf.rows) >= 2 and _level(root, leaf) < inp.max_depth
+        ]
         if not options:
             return
         leaf = max(options, key=lambda c: (len(c.rows), -min(c.rows)))
@@ -117,18 +123,25 @@ def _level(root: _Cluster, target: _Cluster, level: int = 1) -> int:
     return 0
 
 
-def _name_children(node: _Cluster, texts: Sequence[str]) -> TreeNode:
-    """The labelled subtree below ``node`` (its own name is set by the caller)."""
+def _name_children(node: _Cluster, texts: Sequence[str], ancestors: Sequence[str]) -> TreeNode:
+    """The labelled subtree below ``node``; labels skip words of the ``ancestors``' names."""
     groups = [[texts[r] for r in c.rows] for c in node.children]
-    words = distinctive_words(groups, top=3)
+    banned = [w for a in ancestors for w in tokens(a)]
+    words = distinctive_words(groups, top=3, exclude=banned)
     names = unique_labels([label(w, f"Group {k + 1}") for k, w in enumerate(words)])
     kids = []
     for child, name, w in zip(node.children, names, words, strict=True):
-        sub = _name_children(child, texts) if child.children else None
+        sub = _name_children(child, texts, [*ancestors, name]) if child.children else None
         examples = "; ".join(example_text(texts[r]) for r in child.rows[:2])
         description = f"keywords: {', '.join(w) or 'none'}; e.g. {examples}"
-        kids.append(TreeNode(name=name, description=description, criteria=CRITERIA if sub else "",
-                             sub_branches=sub.sub_branches if sub else []))
+        kids.append(
+            TreeNode(
+                name=name,
+                description=description,
+                criteria=CRITERIA if sub else "",
+                sub_branches=sub.sub_branches if sub else [],
+            )
+        )
     return TreeNode(name="_", criteria=CRITERIA, sub_branches=kids)
 
 
@@ -138,6 +151,10 @@ def cluster_tree(inp: ConstructInput, context: Mapping[str, Any]) -> ConstructOu
     vectors = embedder_for(context)(texts)
     plan = plan_tree(vectors, inp)
     root_name = inp.category or "Items"
-    named = _name_children(plan, texts) if plan.children else TreeNode(name="_")
-    return ConstructOutput(root=root_name, description=f"{len(texts)} sampled items", criteria=CRITERIA,
-                           sub_branches=named.sub_branches)
+    named = _name_children(plan, texts, [root_name]) if plan.children else TreeNode(name="_")
+    return ConstructOutput(
+        root=root_name,
+        description=f"{len(texts)} sampled items",
+        criteria=CRITERIA,
+        sub_branches=named.sub_branches,
+    )

@@ -46,7 +46,9 @@ class ConstructInput(BaseModel):
 class TreeNode(BaseModel):
     name: str = Field(max_length=120, description="a concrete, actionable user preference")
     description: str = Field(default="", max_length=400, description="one line: what this preference covers")
-    criteria: str = Field(default="", max_length=300, description="how the children divide this node; empty for a leaf")
+    criteria: str = Field(
+        default="", max_length=300, description="how the children divide this node; empty for a leaf"
+    )
     sub_branches: list[TreeNode] = Field(default_factory=list, description="children; empty for a leaf")
 
 
@@ -62,9 +64,14 @@ def constraints_for(sample_size: int, config: BuildConfig) -> dict[str, int]:
     proportionally fewer leaves (at least 2) and may be two levels deep."""
     small = sample_size < 3 * config.min_leaves
     min_leaves = max(2, sample_size // 3) if small else config.min_leaves
-    return {"min_depth": 2 if small else config.min_depth, "max_depth": config.max_depth,
-            "min_leaves": min(min_leaves, config.max_leaves), "max_leaves": config.max_leaves,
-            "min_children": config.min_children, "max_children": config.max_children}
+    return {
+        "min_depth": 2 if small else config.min_depth,
+        "max_depth": config.max_depth,
+        "min_leaves": min(min_leaves, config.max_leaves),
+        "max_leaves": config.max_leaves,
+        "min_children": config.min_children,
+        "max_children": config.max_children,
+    }
 
 
 def _clean(text: str) -> str:
@@ -72,7 +79,9 @@ def _clean(text: str) -> str:
 
 
 def _root_node(out: ConstructOutput) -> TreeNode:
-    return TreeNode(name=out.root, description=out.description, criteria=out.criteria, sub_branches=out.sub_branches)
+    return TreeNode(
+        name=out.root, description=out.description, criteria=out.criteria, sub_branches=out.sub_branches
+    )
 
 
 class _Walk:
@@ -95,12 +104,18 @@ class _Walk:
         if not node.criteria.strip():
             self.errors.append(f"internal node '{here}' has no 'criteria' (say how its children divide it)")
         if len(kids) == 1:
-            self.errors.append(f"node '{here}' has a single child '{_clean(kids[0].name)}'; no single-child chains: "
-                               f"give it {self.inp.min_children}-{self.inp.max_children} children or make it a leaf")
+            self.errors.append(
+                f"node '{here}' has a single child '{_clean(kids[0].name)}'; no single-child chains: "
+                f"give it {self.inp.min_children}-{self.inp.max_children} children or make it a leaf"
+            )
         elif len(kids) < self.inp.min_children:
-            self.errors.append(f"node '{here}' has {len(kids)} children; at least {self.inp.min_children} are needed")
+            self.errors.append(
+                f"node '{here}' has {len(kids)} children; at least {self.inp.min_children} are needed"
+            )
         elif len(kids) > self.inp.max_children:
-            self.errors.append(f"node '{here}' has {len(kids)} children; at most {self.inp.max_children} are allowed")
+            self.errors.append(
+                f"node '{here}' has {len(kids)} children; at most {self.inp.max_children} are allowed"
+            )
         seen: set[str] = set()
         for k, child in enumerate(kids):
             name = _clean(child.name)
@@ -108,7 +123,9 @@ class _Walk:
                 self.errors.append(f"child #{k + 1} of '{here}' has an empty name")
                 continue
             if normalise_name(name) in seen:
-                self.errors.append(f"node '{here}' has two children named '{name}'; sibling names must be unique")
+                self.errors.append(
+                    f"node '{here}' has two children named '{name}'; sibling names must be unique"
+                )
             seen.add(normalise_name(name))
             self.visit(child, [*path, name])
 
@@ -128,23 +145,35 @@ def check_construction(out: ConstructOutput, inp: ConstructInput) -> ConstructOu
     if dupes:
         walk.errors.append(f"leaf paths must be unique; repeated: {dupes[:3]}")
     if not inp.min_depth <= walk.depth <= inp.max_depth:
-        walk.errors.append(f"the tree has {walk.depth} levels including the root; "
-                           f"it must have {inp.min_depth} to {inp.max_depth}")
+        walk.errors.append(
+            f"the tree has {walk.depth} levels including the root; "
+            f"it must have {inp.min_depth} to {inp.max_depth}"
+        )
     n_leaves = sum(walk.leaf_paths.values())
     if not inp.min_leaves <= n_leaves <= inp.max_leaves:
-        walk.errors.append(f"the tree has {n_leaves} leaves; it must have {inp.min_leaves} to {inp.max_leaves}")
+        walk.errors.append(
+            f"the tree has {n_leaves} leaves; it must have {inp.min_leaves} to {inp.max_leaves}"
+        )
     if walk.errors:
         more = len(walk.errors) - _MAX_REPORTED
         shown = "; ".join(walk.errors[:_MAX_REPORTED]) + (f"; and {more} more" if more > 0 else "")
         raise SemanticValidationError(f"the tree breaks {len(walk.errors)} rule(s): {shown}")
-    return ConstructOutput(root=root, description=_clean(out.description), criteria=_clean(out.criteria),
-                           sub_branches=[_cleaned(c) for c in out.sub_branches])
+    return ConstructOutput(
+        root=root,
+        description=_clean(out.description),
+        criteria=_clean(out.criteria),
+        sub_branches=[_cleaned(c) for c in out.sub_branches],
+    )
 
 
 def _cleaned(node: TreeNode) -> TreeNode:
     kids = [_cleaned(c) for c in node.sub_branches]
-    return TreeNode(name=_clean(node.name), description=_clean(node.description),
-                    criteria=_clean(node.criteria) if kids else "", sub_branches=kids)
+    return TreeNode(
+        name=_clean(node.name),
+        description=_clean(node.description),
+        criteria=_clean(node.criteria) if kids else "",
+        sub_branches=kids,
+    )
 
 
 def to_node_spec(out: ConstructOutput, root_name: str | None = None) -> NodeSpec:

@@ -33,7 +33,9 @@ class ItemTable:
             raise DataError("ItemTable: item ids are not unique")
 
     @classmethod
-    def from_catalog(cls, catalog: ItemCatalog, indices: Sequence[int] | np.ndarray | None = None) -> ItemTable:
+    def from_catalog(
+        cls, catalog: ItemCatalog, indices: Sequence[int] | np.ndarray | None = None
+    ) -> ItemTable:
         """Items ``indices`` (default: all) of ``catalog``; the category is the first label."""
         idx = range(len(catalog)) if indices is None else [int(i) for i in indices]
         return cls(
@@ -56,8 +58,12 @@ class ItemTable:
         if missing:
             raise DataError(f"ItemTable.subset: unknown item ids {missing[:10]}")
         rows = [pos[i] for i in item_ids]
-        return ItemTable(tuple(self.ids[r] for r in rows), tuple(self.titles[r] for r in rows),
-                         tuple(self.texts[r] for r in rows), tuple(self.categories[r] for r in rows))
+        return ItemTable(
+            tuple(self.ids[r] for r in rows),
+            tuple(self.titles[r] for r in rows),
+            tuple(self.texts[r] for r in rows),
+            tuple(self.categories[r] for r in rows),
+        )
 
 
 @dataclass(frozen=True)
@@ -73,8 +79,11 @@ def profile_text(attributes: Mapping[str, Any], skip: Sequence[str] = ("zip", "o
     return "; ".join(parts)
 
 
-def users_from_profiles(profiles: UserProfiles | None, histories: Mapping[int, Sequence[int]],
-                        user_ids: Sequence[int] | None = None) -> list[UserRecord]:
+def users_from_profiles(
+    profiles: UserProfiles | None,
+    histories: Mapping[int, Sequence[int]],
+    user_ids: Sequence[int] | None = None,
+) -> list[UserRecord]:
     """One ``UserRecord`` per user in ``user_ids`` (default: every key of ``histories``, sorted);
     ``histories`` maps a user index to its training items, oldest first."""
     ids = sorted(histories) if user_ids is None else [int(u) for u in user_ids]

@@ -30,20 +30,27 @@ def tokens(text: str) -> list[str]:
     return out
 
 
-def distinctive_words(groups: Sequence[Sequence[str]], top: int = 3) -> list[list[str]]:
-    """Per group of texts, its ``top`` words by TF-IDF (tf = share of the group's texts containing
-    the word, idf over groups, smoothed)."""
-    doc_freq = [Counter({w for t in texts for w in tokens(t)}) for texts in groups]
-    per_text = [[set(tokens(t)) for t in texts] for texts in groups]
+def distinctive_words(
+    groups: Sequence[Sequence[str]], top: int = 3, exclude: Sequence[str] = ()
+) -> list[list[str]]:
+    """Per group of texts, its ``top`` words by TF-IDF: tf = share of the group's texts containing
+    the word, idf = ln((1 + G) / (1 + groups containing it)), so a word found in every group scores
+    0 and is skipped; in groups of 4+ texts a word must occur in at least two of them. Words in
+    ``exclude`` (e.g. the ancestors' names) are skipped too; a group left without words gets its
+    most frequent ones."""
+    banned = {w.lower() for w in exclude}
+    per_text = [[set(tokens(t)) - banned for t in texts] for texts in groups]
     n_groups = len(groups)
-    df = Counter(w for counts in doc_freq for w in counts)
+    df = Counter(w for sets in per_text for w in set().union(*sets) if sets)
     out = []
     for texts, sets in zip(groups, per_text, strict=True):
         size = max(len(texts), 1)
         tf = Counter(w for s in sets for w in s)
-        scored = [(tf[w] / size * math.log((1 + n_groups) / (1 + df[w]) + 1.0), w) for w in tf]
-        scored.sort(key=lambda x: (-x[0], x[1]))
-        out.append([w for _, w in scored[:top]])
+        floor = 2 if size >= 4 else 1  # in larger groups a word must recur (one-off title words are noise)
+        scored = [(tf[w] / size * math.log((1 + n_groups) / (1 + df[w])), w) for w in tf if tf[w] >= floor]
+        scored = sorted((x for x in scored if x[0] > 0), key=lambda x: (-x[0], x[1]))
+        words = [w for _, w in scored[:top]]
+        out.append(words or frequent_words(texts, top, exclude=exclude))
     return out
 
 

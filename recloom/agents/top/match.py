@@ -58,8 +58,12 @@ class MatchResult:
 
 
 def scope_leaves(tree: PreferenceTree, scope: int) -> list[MatchLeaf]:
-    return [MatchLeaf(id=leaf, name=tree.name(leaf), path=tree.path_names(leaf), description=tree.description(leaf))
-            for leaf in tree.leaves(scope)]
+    return [
+        MatchLeaf(
+            id=leaf, name=tree.name(leaf), path=tree.path_names(leaf), description=tree.description(leaf)
+        )
+        for leaf in tree.leaves(scope)
+    ]
 
 
 def _static_chars(leaves: Sequence[MatchLeaf]) -> int:
@@ -88,15 +92,22 @@ class _Matcher:
             for it in items:
                 self.assignment[it.id], self.source[it.id] = leaves[0].id, "single-leaf"
             return []
-        plan = plan_batches(items, lambda it: len(it.text), static_chars=_static_chars(leaves),
-                            char_budget=self.config.char_budget, max_items=self.config.max_items_per_call)
+        plan = plan_batches(
+            items,
+            lambda it: len(it.text),
+            static_chars=_static_chars(leaves),
+            char_budget=self.config.char_budget,
+            max_items=self.config.max_items_per_call,
+        )
         return [(scope, b.items) for b in plan]
 
     async def run(self, pending: list[tuple[int, tuple[MatchItem, ...]]]) -> None:
         r = 0
         while pending:
-            inputs = [MatchInput(id=f"r{r}-s{scope}-{k}", leaves=self.leaves[scope], items=list(batch))
-                      for k, (scope, batch) in enumerate(pending)]
+            inputs = [
+                MatchInput(id=f"r{r}-s{scope}-{k}", leaves=self.leaves[scope], items=list(batch))
+                for k, (scope, batch) in enumerate(pending)
+            ]
             self.rounds.append(len(inputs))
             result = await self.ctx.run(MATCH, inputs, f"round-{r}")
             retry: list[tuple[int, tuple[MatchItem, ...]]] = []
@@ -108,7 +119,13 @@ class _Matcher:
                     continue
                 for it in batch:
                     self.history.setdefault(it.id, []).append(
-                        {"batch": inp.id, "round": r, "error_kind": outcome.error_kind, "errors": outcome.errors})
+                        {
+                            "batch": inp.id,
+                            "round": r,
+                            "error_kind": outcome.error_kind,
+                            "errors": outcome.errors,
+                        }
+                    )
                 if self.config.halve_failed and len(batch) > 1:
                     retry.extend((scope, half) for half in halves(batch))
                 else:
@@ -123,19 +140,34 @@ class _Matcher:
             for (it, outcome), b, c in zip(rows, best, cos, strict=True):
                 leaf = self.leaves[scope][int(b)]
                 self.assignment[it.id], self.source[it.id] = leaf.id, "fallback"
-                records.append({"item": it.id, "scope": scope, "fallback_leaf": leaf.id, "fallback_cosine": round(float(c), 6),
-                                "reason": outcome.errors[-1] if outcome.errors else outcome.error_kind,
-                                "batches": self.history.get(it.id, []),
-                                "attempts": outcome.failure_record()["attempts"]})
+                records.append(
+                    {
+                        "item": it.id,
+                        "scope": scope,
+                        "fallback_leaf": leaf.id,
+                        "fallback_cosine": round(float(c), 6),
+                        "reason": outcome.errors[-1] if outcome.errors else outcome.error_kind,
+                        "batches": self.history.get(it.id, []),
+                        "attempts": outcome.failure_record()["attempts"],
+                    }
+                )
         return records
 
 
-async def amatch_items(runner: Runner, tree: PreferenceTree, items: ItemTable, *,
-                       scopes: Mapping[int, int] | None = None, config: MatchConfig = MatchConfig(),
-                       out_dir: str | Path | None = None, embedder: Embedder | None = None,
-                       assign: bool = True) -> MatchResult:
+async def amatch_items(
+    runner: Runner,
+    tree: PreferenceTree,
+    items: ItemTable,
+    *,
+    scopes: Mapping[int, int] | None = None,
+    config: MatchConfig | None = None,
+    out_dir: str | Path | None = None,
+    embedder: Embedder | None = None,
+    assign: bool = True,
+) -> MatchResult:
     """Match every item of ``items`` to one leaf under its scope; with ``assign`` put it there
     (moving it if it was elsewhere)."""
+    config = config or MatchConfig()
     ctx = StepContext(runner, out_dir, "match")
     matcher = _Matcher(ctx, tree, config)
     by_scope: dict[int, list[MatchItem]] = {}
@@ -153,24 +185,42 @@ async def amatch_items(runner: Runner, tree: PreferenceTree, items: ItemTable, *
     return _finish(ctx, matcher, failures, items, config, assign)
 
 
-def _finish(ctx: StepContext, matcher: _Matcher, failures: list[dict[str, Any]], items: ItemTable,
-            config: MatchConfig, assign: bool) -> MatchResult:
+def _finish(
+    ctx: StepContext,
+    matcher: _Matcher,
+    failures: list[dict[str, Any]],
+    items: ItemTable,
+    config: MatchConfig,
+    assign: bool,
+) -> MatchResult:
     files = {"assignments": ASSIGNMENTS_FILE, "failures": FAILURES_FILE}
     if ctx.out_dir is not None:
-        write_jsonl(ctx.out_dir / ASSIGNMENTS_FILE, ({"item": i, "leaf": matcher.assignment[i], "source": matcher.source[i]}
-                                                     for i in items.ids))
+        write_jsonl(
+            ctx.out_dir / ASSIGNMENTS_FILE,
+            ({"item": i, "leaf": matcher.assignment[i], "source": matcher.source[i]} for i in items.ids),
+        )
         write_jsonl(ctx.out_dir / FAILURES_FILE, failures)
         if assign:
             tree_io.save(matcher.tree, ctx.out_dir / "tree.json")
             files["tree"] = "tree.json"
     tokens = ctx.stats.prompt_tokens + ctx.stats.completion_tokens
     n = len(items)
-    counts = {"items": n, "by_source": dict(Counter(matcher.source[i] for i in items.ids)),
-              "fallbacks": len(failures), "fallback_rate": len(failures) / n if n else 0.0,
-              "batches_per_round": matcher.rounds, "tokens_per_item": tokens / n if n else 0.0}
+    counts = {
+        "items": n,
+        "by_source": dict(Counter(matcher.source[i] for i in items.ids)),
+        "fallbacks": len(failures),
+        "fallback_rate": len(failures) / n if n else 0.0,
+        "batches_per_round": matcher.rounds,
+        "tokens_per_item": tokens / n if n else 0.0,
+    }
     manifest = ctx.finish(config, counts, files)
-    result = MatchResult({i: matcher.assignment[i] for i in items.ids}, {i: matcher.source[i] for i in items.ids},
-                         failures, ctx.stats, manifest)
+    result = MatchResult(
+        {i: matcher.assignment[i] for i in items.ids},
+        {i: matcher.source[i] for i in items.ids},
+        failures,
+        ctx.stats,
+        manifest,
+    )
     return result
 
 

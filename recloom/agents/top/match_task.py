@@ -76,7 +76,9 @@ def check_matches(out: MatchOutput, inp: MatchInput) -> MatchOutput:
     for m in out.matches:
         leaf = leaves.get(m.leaf_id)
         if leaf is None:
-            errors.append(f"item {m.item}: leaf id {m.leaf_id} does not exist; choose one of the listed leaf ids")
+            errors.append(
+                f"item {m.item}: leaf id {m.leaf_id} does not exist; choose one of the listed leaf ids"
+            )
         elif normalise_name(m.name) != normalise_name(leaf.name):
             errors.append(f"item {m.item}: leaf {m.leaf_id} is named '{leaf.name}', not '{m.name}'")
     if errors:
@@ -84,8 +86,12 @@ def check_matches(out: MatchOutput, inp: MatchInput) -> MatchOutput:
         shown = "; ".join(errors[:_MAX_REPORTED]) + (f"; and {more} more" if more > 0 else "")
         raise SemanticValidationError(f"the matches break {len(errors)} rule(s): {shown}")
     by_item = {m.item: m for m in out.matches}
-    return MatchOutput(matches=[ItemMatch(item=i, leaf_id=by_item[i].leaf_id, name=leaves[by_item[i].leaf_id].name)
-                                for i in wanted])
+    return MatchOutput(
+        matches=[
+            ItemMatch(item=i, leaf_id=by_item[i].leaf_id, name=leaves[by_item[i].leaf_id].name)
+            for i in wanted
+        ]
+    )
 
 
 def leaf_text(path: str, description: str = "") -> str:
@@ -93,7 +99,9 @@ def leaf_text(path: str, description: str = "") -> str:
     return f"{path}: {description}" if description else path
 
 
-def nearest_leaves(item_texts: Sequence[str], leaves: Sequence[MatchLeaf], embed: Embedder) -> tuple[np.ndarray, np.ndarray]:
+def nearest_leaves(
+    item_texts: Sequence[str], leaves: Sequence[MatchLeaf], embed: Embedder
+) -> tuple[np.ndarray, np.ndarray]:
     """(index into ``leaves``, cosine) of the nearest leaf text per item text."""
     keys = embed([leaf_text(leaf.path, leaf.description) for leaf in leaves])
     return nearest(embed(list(item_texts)), keys)
@@ -102,5 +110,9 @@ def nearest_leaves(item_texts: Sequence[str], leaves: Sequence[MatchLeaf], embed
 @local_solver("top.match.nearest_leaf", "1")
 def nearest_leaf(inp: MatchInput, context: Mapping[str, Any]) -> MatchOutput:
     best, _ = nearest_leaves([it.text for it in inp.items], inp.leaves, embedder_for(context))
-    return MatchOutput(matches=[ItemMatch(item=it.id, leaf_id=inp.leaves[b].id, name=inp.leaves[b].name)
-                                for it, b in zip(inp.items, best, strict=True)])
+    return MatchOutput(
+        matches=[
+            ItemMatch(item=it.id, leaf_id=inp.leaves[b].id, name=inp.leaves[b].name)
+            for it, b in zip(inp.items, best, strict=True)
+        ]
+    )

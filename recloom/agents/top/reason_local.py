@@ -50,23 +50,36 @@ def history_and_exploration(inp: ReasonInput, context: Mapping[str, Any]) -> Rea
     counts = Counter(h.leaf_id for h in inp.history if h.leaf_id in pos)
     observed = sorted(counts, key=lambda lid: (-counts[lid], -float(sims[pos[lid]]), lid))
     n_obs = min(max(inp.n - inp.n_unobserved, 0), len(observed))
-    unobserved = sorted((leaf.id for leaf in inp.leaves if leaf.id not in counts),
-                        key=lambda lid: (-float(sims[pos[lid]]), lid))
+    unobserved = sorted(
+        (leaf.id for leaf in inp.leaves if leaf.id not in counts),
+        key=lambda lid: (-float(sims[pos[lid]]), lid),
+    )
     chosen: list[ChosenLeaf] = []
     for lid in observed[:n_obs]:
         leaf = inp.leaves[pos[lid]]
-        reason = (f"{counts[lid]} of the user's {len(inp.history)} recent items belong to this preference "
-                  f"(similarity to the user {float(sims[pos[lid]]):.2f}).")
+        reason = (
+            f"{counts[lid]} of the user's {len(inp.history)} recent items belong to this preference "
+            f"(similarity to the user {float(sims[pos[lid]]):.2f})."
+        )
         chosen.append(ChosenLeaf(leaf_id=lid, name=leaf.name, path=leaf.path, observed=True, reason=reason))
     for lid in unobserved[: inp.n - len(chosen)]:
         leaf = inp.leaves[pos[lid]]
-        reason = (f"Not in the recent history; the unobserved preference nearest to the user's history and "
-                  f"profile (similarity {float(sims[pos[lid]]):.2f}).")
+        reason = (
+            f"Not in the recent history; the unobserved preference nearest to the user's history and "
+            f"profile (similarity {float(sims[pos[lid]]):.2f})."
+        )
         chosen.append(ChosenLeaf(leaf_id=lid, name=leaf.name, path=leaf.path, observed=False, reason=reason))
     for lid in observed[n_obs:]:  # a tree with too few unobserved leaves: more observed ones
         if len(chosen) >= inp.n:
             break
         leaf = inp.leaves[pos[lid]]
-        chosen.append(ChosenLeaf(leaf_id=lid, name=leaf.name, path=leaf.path, observed=True,
-                                 reason=f"{counts[lid]} of the user's recent items belong to this preference."))
+        chosen.append(
+            ChosenLeaf(
+                leaf_id=lid,
+                name=leaf.name,
+                path=leaf.path,
+                observed=True,
+                reason=f"{counts[lid]} of the user's recent items belong to this preference.",
+            )
+        )
     return ReasonOutput(leaves=chosen)

@@ -85,12 +85,23 @@ def check_reasoning(out: ReasonOutput, inp: ReasonInput) -> ReasonOutput:
         more = len(errors) - _MAX_REPORTED
         shown = "; ".join(errors[:_MAX_REPORTED]) + (f"; and {more} more" if more > 0 else "")
         raise SemanticValidationError(f"the answer breaks {len(errors)} rule(s): {shown}")
-    return ReasonOutput(leaves=[ChosenLeaf(leaf_id=c.leaf_id, name=leaves[c.leaf_id].name, path=leaves[c.leaf_id].path,
-                                           observed=c.observed, reason=" ".join(c.reason.split()))
-                                for c in out.leaves])
+    return ReasonOutput(
+        leaves=[
+            ChosenLeaf(
+                leaf_id=c.leaf_id,
+                name=leaves[c.leaf_id].name,
+                path=leaves[c.leaf_id].path,
+                observed=c.observed,
+                reason=" ".join(c.reason.split()),
+            )
+            for c in out.leaves
+        ]
+    )
 
 
-def repair_count(chosen: Sequence[ChosenLeaf], n: int, ranked: Sequence[ReasonLeaf]) -> tuple[list[ChosenLeaf], list[str]]:
+def repair_count(
+    chosen: Sequence[ChosenLeaf], n: int, ranked: Sequence[ReasonLeaf]
+) -> tuple[list[ChosenLeaf], list[str]]:
     """Exactly ``n`` distinct leaves (fewer only if the tree has fewer): duplicates dropped (first
     kept), extras cut with observed leaves kept first, gaps filled from ``ranked`` (leaves by
     closeness to the profile). Returns the leaves and the repairs made."""
@@ -114,8 +125,15 @@ def repair_count(chosen: Sequence[ChosenLeaf], n: int, ranked: Sequence[ReasonLe
             break
         if leaf.id not in seen:
             seen.add(leaf.id)
-            unique.append(ChosenLeaf(leaf_id=leaf.id, name=leaf.name, path=leaf.path, observed=False,
-                                     reason="added by the validator: the remaining preference closest to the user's profile"))
+            unique.append(
+                ChosenLeaf(
+                    leaf_id=leaf.id,
+                    name=leaf.name,
+                    path=leaf.path,
+                    observed=False,
+                    reason="added by the validator: the remaining preference closest to the user's profile",
+                )
+            )
             added += 1
     if added:
         repairs.append(f"topped up {added} leaf choice(s) by profile similarity")

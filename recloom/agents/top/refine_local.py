@@ -32,7 +32,9 @@ def keyword_merge_name(inp: MergeInput, context: Mapping[str, Any]) -> MergeOutp
     if not name:
         name = unique_labels([candidates[1] or "Merged preference"], taken=inp.sibling_names)[0]
     merged = "; ".join(leaf.name for leaf in inp.leaves)
-    return MergeOutput(name=name, description=f"merged from: {merged}; keywords: {', '.join(words) or 'none'}"[:400])
+    return MergeOutput(
+        name=name, description=f"merged from: {merged}; keywords: {', '.join(words) or 'none'}"[:400]
+    )
 
 
 def kmeans_parts(vectors: np.ndarray, k: int, seed: int = 0) -> list[list[int]]:
@@ -63,8 +65,12 @@ def two_means_split(inp: SplitInput, context: Mapping[str, Any]) -> SplitOutput:
     words = distinctive_words(groups, top=3)
     base = [label(w, f"{inp.name} {k + 1}") for k, w in enumerate(words)]
     names = unique_labels(base, taken=[inp.name])
-    children = [SplitChild(name=n, description=_describe(w, g)) for n, w, g in zip(names, words, groups, strict=True)]
+    children = [
+        SplitChild(name=n, description=_describe(w, g)) for n, w, g in zip(names, words, groups, strict=True)
+    ]
     while len(children) < inp.n_children:  # fewer items than children: numbered placeholders
-        extra = unique_labels([f"{inp.name} {len(children) + 1}"], taken=[inp.name, *(c.name for c in children)])[0]
+        extra = unique_labels(
+            [f"{inp.name} {len(children) + 1}"], taken=[inp.name, *(c.name for c in children)]
+        )[0]
         children.append(SplitChild(name=extra, description=""))
     return SplitOutput(children=children)

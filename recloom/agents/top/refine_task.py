@@ -65,8 +65,10 @@ def check_merge(out: MergeOutput, inp: MergeInput) -> MergeOutput:
         raise SemanticValidationError(f"the name '{name}' must not contain ' > '")
     clash = [s for s in inp.sibling_names if normalise_name(s) == normalise_name(name)]
     if clash:
-        raise SemanticValidationError(f"the name '{name}' repeats the sibling '{clash[0]}'; choose a new name "
-                                      f"(remaining siblings: {inp.sibling_names})")
+        raise SemanticValidationError(
+            f"the name '{name}' repeats the sibling '{clash[0]}'; choose a new name "
+            f"(remaining siblings: {inp.sibling_names})"
+        )
     return MergeOutput(name=name, description=_clean(out.description))
 
 
@@ -86,5 +88,9 @@ def check_split(out: SplitOutput, inp: SplitInput) -> SplitOutput:
         errors.append(f"a child may not repeat the leaf's own name '{inp.name}'; name finer preferences")
     if errors:
         raise SemanticValidationError("the split is invalid: " + "; ".join(errors))
-    return SplitOutput(children=[SplitChild(name=n, description=_clean(c.description))
-                                 for n, c in zip(names, out.children, strict=True)])
+    return SplitOutput(
+        children=[
+            SplitChild(name=n, description=_clean(c.description))
+            for n, c in zip(names, out.children, strict=True)
+        ]
+    )

@@ -39,9 +39,10 @@ class CategoryGroup:
         return f"pools the categories {', '.join(self.categories)}"
 
 
-def category_groups(items: ItemTable, config: SampleConfig = SampleConfig()) -> list[CategoryGroup]:
+def category_groups(items: ItemTable, config: SampleConfig | None = None) -> list[CategoryGroup]:
     """Groups sorted by size (largest first, ties by name); items without a category and categories
     smaller than ``min_category_items`` go to the ``other_name`` group."""
+    config = config or SampleConfig()
     if all(c is None for c in items.categories):
         return [CategoryGroup(ALL_ITEMS, (), items.ids)]
     sizes = Counter(c for c in items.categories if c is not None)
@@ -56,8 +57,10 @@ def category_groups(items: ItemTable, config: SampleConfig = SampleConfig()) -> 
             members.setdefault(other, []).append(item)
             if cat is not None:
                 pooled.add(cat)
-    groups = [CategoryGroup(name, (name,) if name in big else tuple(sorted(pooled)), tuple(ids))
-              for name, ids in members.items()]
+    groups = [
+        CategoryGroup(name, (name,) if name in big else tuple(sorted(pooled)), tuple(ids))
+        for name, ids in members.items()
+    ]
     return sorted(groups, key=lambda g: (-len(g.items), g.name))
 
 
@@ -89,14 +92,18 @@ def kmeans_sample(item_ids: tuple[int, ...], vectors: np.ndarray, config: Sample
     clusters.sort(key=lambda rows: (-len(rows), int(rows[0]) if len(rows) else 0))
     rng = np.random.default_rng(config.seed)
     chosen: list[int] = []
-    for rows, n in zip(clusters, cluster_quotas([len(r) for r in clusters], config.per_category), strict=True):
+    for rows, n in zip(
+        clusters, cluster_quotas([len(r) for r in clusters], config.per_category), strict=True
+    ):
         chosen.extend(int(item_ids[r]) for r in rng.choice(rows, size=n, replace=False))
     return sorted(chosen)
 
 
-def sample_groups(items: ItemTable, vectors: np.ndarray, config: SampleConfig = SampleConfig()
-                  ) -> list[tuple[CategoryGroup, list[int]]]:
+def sample_groups(
+    items: ItemTable, vectors: np.ndarray, config: SampleConfig | None = None
+) -> list[tuple[CategoryGroup, list[int]]]:
     """(group, sampled item ids) for every category group; ``vectors`` are the rows of ``items``."""
+    config = config or SampleConfig()
     pos = items.position()
     out = []
     for group in category_groups(items, config):

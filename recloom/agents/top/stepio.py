@@ -59,8 +59,17 @@ class CallStats:
         self.by_task[name] = self.by_task.get(name, 0) + counts["inputs"]
 
     def merge(self, other: CallStats) -> None:
-        for key in ("batches", "inputs", "ok", "failed", "backend_calls", "cached", "reasks", "prompt_tokens",
-                    "completion_tokens"):
+        for key in (
+            "batches",
+            "inputs",
+            "ok",
+            "failed",
+            "backend_calls",
+            "cached",
+            "reasks",
+            "prompt_tokens",
+            "completion_tokens",
+        ):
             setattr(self, key, getattr(self, key) + getattr(other, key))
         for name, n in other.by_task.items():
             self.by_task[name] = self.by_task.get(name, 0) + n
@@ -82,7 +91,9 @@ class StepContext:
         self._batch_names: set[str] = set()
         if self.out_dir is not None:
             if (self.out_dir / "manifest.json").exists():
-                raise ArtifactError(f"{self.out_dir} already holds a {step!r} step (manifest.json); give a new directory")
+                raise ArtifactError(
+                    f"{self.out_dir} already holds a {step!r} step (manifest.json); give a new directory"
+                )
             self.out_dir.mkdir(parents=True, exist_ok=True)
 
     @property
@@ -103,7 +114,9 @@ class StepContext:
             raise RecloomError(f"step {self.step!r}: batch name {batch!r} used twice")
         self._batch_names.add(batch)
         run_dir = None if self.out_dir is None else self.out_dir / "calls" / batch
-        result = await self.runner.arun(task, inputs, run_dir=run_dir, run_id=new_run_id(f"{self.step}-{batch}"))
+        result = await self.runner.arun(
+            task, inputs, run_dir=run_dir, run_id=new_run_id(f"{self.step}-{batch}")
+        )
         self.stats.add(result)
         return result
 
@@ -115,8 +128,13 @@ class StepContext:
             "step": self.step,
             "started_at": self.started_at,
             "wall_s": round(time.perf_counter() - self.started, 4),
-            "backend": {"kind": engine.kind, "model": engine.model, "is_llm": engine.is_llm,
-                        "label": backend_label(engine.kind, engine.model), "cache_mode": engine.mode.value},
+            "backend": {
+                "kind": engine.kind,
+                "model": engine.model,
+                "is_llm": engine.is_llm,
+                "label": backend_label(engine.kind, engine.model),
+                "cache_mode": engine.mode.value,
+            },
             "config": asdict(config) if is_dataclass(config) and not isinstance(config, type) else config,
             "counts": counts,
             "calls": self.stats.as_dict(),

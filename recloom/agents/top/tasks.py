@@ -12,7 +12,14 @@ from recloom.agents.top.match_task import MatchInput, MatchOutput, check_matches
 from recloom.agents.top.reason_local import history_and_exploration
 from recloom.agents.top.reason_task import ReasonInput, ReasonOutput, check_reasoning
 from recloom.agents.top.refine_local import keyword_merge_name, two_means_split
-from recloom.agents.top.refine_task import MergeInput, MergeOutput, SplitInput, SplitOutput, check_merge, check_split
+from recloom.agents.top.refine_task import (
+    MergeInput,
+    MergeOutput,
+    SplitInput,
+    SplitOutput,
+    check_merge,
+    check_split,
+)
 from recloom.prompts.registry import default_registry
 from recloom.prompts.task import Task
 from recloom.prompts.templates import BUILTIN_TEMPLATES, PromptTemplate
@@ -25,29 +32,59 @@ def _template(name: str) -> PromptTemplate:
 
 
 CONSTRUCT: Task[ConstructInput, ConstructOutput] = Task(
-    name="top.construct", input_model=ConstructInput, output_model=ConstructOutput, template=_template("construct"),
-    validator=check_construction, description="ToP construction: one preference subtree per category (Eq. 1)",
-    max_tokens=4096, local_solver=cluster_tree)
+    name="top.construct",
+    input_model=ConstructInput,
+    output_model=ConstructOutput,
+    template=_template("construct"),
+    validator=check_construction,
+    description="ToP construction: one preference subtree per category (Eq. 1)",
+    max_tokens=4096,
+    local_solver=cluster_tree,
+)
 
 MATCH: Task[MatchInput, MatchOutput] = Task(
-    name="top.match", input_model=MatchInput, output_model=MatchOutput, template=_template("match"),
-    validator=check_matches, description="item matching: one leaf per item, many items per call (Eq. 3)",
-    max_tokens=2048, local_solver=nearest_leaf)
+    name="top.match",
+    input_model=MatchInput,
+    output_model=MatchOutput,
+    template=_template("match"),
+    validator=check_matches,
+    description="item matching: one leaf per item, many items per call (Eq. 3)",
+    max_tokens=2048,
+    local_solver=nearest_leaf,
+)
 
 MERGE: Task[MergeInput, MergeOutput] = Task(
-    name="top.merge", input_model=MergeInput, output_model=MergeOutput, template=_template("merge"),
-    validator=check_merge, description="refinement: name the preference of merged sibling leaves",
-    max_tokens=512, local_solver=keyword_merge_name)
+    name="top.merge",
+    input_model=MergeInput,
+    output_model=MergeOutput,
+    template=_template("merge"),
+    validator=check_merge,
+    description="refinement: name the preference of merged sibling leaves",
+    max_tokens=512,
+    local_solver=keyword_merge_name,
+)
 
 SPLIT: Task[SplitInput, SplitOutput] = Task(
-    name="top.split", input_model=SplitInput, output_model=SplitOutput, template=_template("split"),
-    validator=check_split, description="refinement: finer child preferences of an over-loaded leaf",
-    max_tokens=768, local_solver=two_means_split)
+    name="top.split",
+    input_model=SplitInput,
+    output_model=SplitOutput,
+    template=_template("split"),
+    validator=check_split,
+    description="refinement: finer child preferences of an over-loaded leaf",
+    max_tokens=768,
+    local_solver=two_means_split,
+)
 
 REASON: Task[ReasonInput, ReasonOutput] = Task(
-    name="top.reason", input_model=ReasonInput, output_model=ReasonOutput, template=_template("reason"),
-    validator=check_reasoning, description="preference reasoning: n leaves with a reason each per user (Eq. 2)",
-    max_tokens=2048, local_solver=history_and_exploration)
+    name="top.reason",
+    input_model=ReasonInput,
+    output_model=ReasonOutput,
+    template=_template("reason"),
+    validator=check_reasoning,
+    description="preference reasoning: n leaves with a reason each per user (Eq. 2)",
+    max_tokens=2048,
+    local_solver=history_and_exploration,
+)
 
 TASKS: list[Task[Any, Any]] = [CONSTRUCT, MATCH, MERGE, SPLIT, REASON]
 
