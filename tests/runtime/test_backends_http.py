@@ -148,3 +148,22 @@ def test_langchain_backend_returns_truncated_answers_as_length(tmp_path: Path, t
     assert [a.finish_reason for a in result.outcomes[0].attempts] == ["length", "length"]
     assert result.outcomes[0].error_kind == "truncated"
     assert [b.get("max_tokens") or b.get("max_completion_tokens") for b in server.bodies] == [100, 200]
+
+
+def test_langchain_backend_accepts_a_user_chat_model_object(good_server, task, tmp_path: Path):
+    from langchain_openai import ChatOpenAI
+
+    chat = ChatOpenAI(
+        model="m3", base_url=good_server.url, api_key="not-needed", max_retries=0, temperature=0
+    )
+    config = RuntimeConfig(
+        backend="langchain",
+        model="m3-t0",
+        progress=False,
+        cache_dir=str(tmp_path / "c"),
+        backend_options={"chat_model": chat},
+    )
+    result = Runner(config).run(task, inputs(3))
+    assert all(o.ok for o in result.outcomes) and good_server.bodies[0]["model"] == "m3"
+    assert result.manifest["backend"]["model"] == "m3-t0"
+    assert result.manifest["config"]["backend_options"] == {"chat_model": "<ChatOpenAI>"}

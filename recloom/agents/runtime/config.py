@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -76,7 +76,7 @@ class RuntimeConfig:
         return Path(self.cache_dir) if self.cache_dir else default_cache_dir()
 
     def public_dict(self) -> dict[str, Any]:
-        data = asdict(self)
+        data = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "backend_options"}
         data["base_url"] = redact_url(self.base_url)
         data["backend_options"] = {
             k: f"<{type(v).__name__}>" if k in _OBJECT_OPTIONS else _jsonable(v)
