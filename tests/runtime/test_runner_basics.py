@@ -221,3 +221,43 @@ def test_runs_dir_gives_every_run_a_directory(task, tmp_path):
     result = Runner(config(tmp_path, runs_dir=str(tmp_path / "runs"))).run(task, inputs(2))
     assert result.run_dir == tmp_path / "runs" / result.manifest["run_id"]
     assert (result.run_dir / "manifest.json").exists()
+
+
+def test_a_distributed_style_executor_can_replace_the_local_one(task, tmp_path):
+    """An executor that ignores the local closure and rebuilds engines from the plain-data spec
+    (what a Ray executor does on its workers) gives the same outcomes in input order."""
+    import asyncio
+
+    from recloom.agents.runtime import CallEngine
+    from recloom.agents.runtime.executor import Job, RunSpec
+
+    class ShardedExecutor:
+        engines = 0
+
+        async def map(self, run_job, jobs: list[Job], *, concurrency: int, spec: RunSpec):
+            async def shard(part: list[Job]):
+                engine = CallEngine(spec.config)  # a worker's own engine, built from the config only
+                engine.prepare(spec.task)
+                type(self).engines += 1
+                outs = [await engine.call(spec.task, j.inp, j.input_id, j.messages) for j in part]
+                await engine.aclose()
+                return outs
+
+            halves = await asyncio.gather(shard(list(jobs[::2])), shard(list(jobs[1::2])))
+            merged = {
+                id(j): o
+                for part, outs in zip((jobs[::2], jobs[1::2]), halves, strict=True)
+                for j, o in zip(part, outs, strict=True)
+            }
+            for j in jobs:
+                spec.on_outcome(merged[id(j)])
+            return [merged[id(j)] for j in jobs]
+
+    rows = inputs(9)[::-1]
+    result = Runner(config(tmp_path), executor=ShardedExecutor()).run(task, rows)
+    assert ShardedExecutor.engines == 2
+    assert [o.input_id for o in result.outcomes] == [r["id"] for r in rows] and all(
+        o.ok for o in result.outcomes
+    )
+    replay = Runner(config(tmp_path, cache_mode="replay")).run(task, rows)
+    assert all(o.cached for o in replay.outcomes)

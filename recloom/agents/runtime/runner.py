@@ -25,13 +25,12 @@ from recloom.agents.artifacts import MANIFEST, new_run_id, write_jsonl, write_ma
 from recloom.agents.backends.base import Backend
 from recloom.agents.runtime.calls import CallEngine
 from recloom.agents.runtime.config import RuntimeConfig
-from recloom.agents.runtime.executor import Executor, LocalExecutor
+from recloom.agents.runtime.executor import Executor, Job, LocalExecutor, RunSpec
 from recloom.agents.runtime.manifest import FAILURES, OUTPUTS, backend_label, build_manifest
 from recloom.agents.runtime.outcome import Outcome
 from recloom.agents.runtime.progress import Progress
 from recloom.cache.store import CacheStore
 from recloom.errors import ArtifactError, CacheMissError, DataError, RecloomError
-from recloom.prompts.messages import Message
 from recloom.prompts.registry import get_task
 from recloom.prompts.task import Task
 
@@ -49,14 +48,6 @@ class RunResult:
     @property
     def failures(self) -> list[Outcome]:
         return [o for o in self.outcomes if not o.ok]
-
-
-@dataclass(frozen=True)
-class _Job:
-    position: int
-    input_id: str
-    inp: BaseModel
-    messages: tuple[Message, ...]
 
 
 class Runner:
@@ -90,14 +81,13 @@ class Runner:
         label = f"{task.name} [{backend_label(self.engine.kind, self.engine.model)}]"
         with Progress(len(jobs), label, enabled=self.config.progress) as progress:
 
-            async def one(job: _Job) -> Outcome:
-                outcome = await self.engine.call(task, job.inp, job.input_id, job.messages)
-                progress.update(outcome)
-                return outcome
+            async def one(job: Job) -> Outcome:
+                return await self.engine.call(task, job.inp, job.input_id, job.messages)
 
+            spec = RunSpec(self.config, task.name, task, progress.update)
             ordered = sorted(jobs, key=lambda j: [m.content for m in j.messages])
             try:
-                done = await self.executor.map(one, ordered, concurrency=self.config.concurrency)
+                done = await self.executor.map(one, ordered, concurrency=self.config.concurrency, spec=spec)
             finally:
                 await self.engine.flush()
         outcomes: list[Outcome | None] = [None] * len(jobs)
@@ -153,8 +143,8 @@ class Runner:
     async def aclose(self) -> None:
         await self.engine.aclose()
 
-    def _jobs(self, task: Task[Any, Any], inputs: Sequence[Any]) -> list[_Job]:
-        jobs: list[_Job] = []
+    def _jobs(self, task: Task[Any, Any], inputs: Sequence[Any]) -> list[Job]:
+        jobs: list[Job] = []
         seen: dict[str, int] = {}
         for position, raw in enumerate(inputs):
             inp = task.parse_input(raw, where=f"#{position}")
@@ -165,7 +155,7 @@ class Runner:
                     f"and #{position}); ids must be unique"
                 )
             seen[input_id] = position
-            jobs.append(_Job(position, input_id, inp, task.render(inp)))
+            jobs.append(Job(position, input_id, inp, task.render(inp)))
         return jobs
 
     def _write(
