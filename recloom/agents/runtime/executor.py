@@ -8,8 +8,9 @@ A distributed executor (e.g. on Ray) implements the same ``map`` but may ignore 
 closure) and use ``spec`` instead: ``spec.config`` is plain data, ``spec.task_name`` resolves through
 the task registry on a worker, and every ``Job`` is plain data (position, input id, validated input,
 rendered messages), so a remote worker builds its own ``CallEngine(spec.config)``, calls
-``engine.prepare(task)`` once, runs ``engine.call(task, job.inp, job.input_id, job.messages)`` and ships the ``Outcome`` back; the
-executor reports each one through ``spec.on_outcome`` (progress) and returns them in job order.
+``engine.prepare(task)`` once, runs ``engine.call(task, job.inp, job.input_id, job.messages)``
+and ships the ``Outcome`` back; the executor reports each one through ``spec.on_outcome``
+(progress) and returns them in job order.
 The cache directory is shared by all workers (diskcache is multi-process safe on a local disk).
 """
 
