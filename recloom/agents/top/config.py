@@ -62,6 +62,7 @@ class BuildConfig:
             "BuildConfig",
             min_depth=2 <= self.min_depth <= self.max_depth,
             min_leaves=2 <= self.min_leaves <= self.max_leaves,
+            max_leaves=self.max_leaves >= self.min_depth,
             min_children=self.min_children >= 2,
             max_children=self.max_children >= max(self.min_children, 3),
             max_item_chars=self.max_item_chars >= 20,

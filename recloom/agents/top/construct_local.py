@@ -56,14 +56,25 @@ def _depth(node: _Cluster) -> int:
 
 
 def plan_tree(vectors: np.ndarray, inp: ConstructInput) -> _Cluster:
-    """The cluster hierarchy for ``inp``'s constraints (see the module docstring)."""
+    """The cluster hierarchy for ``inp``'s constraints (see the module docstring): the preferred
+    top-level width first, narrower ones if its plan misses a bound."""
     n = len(vectors)
     hi = min(5, inp.max_children)
     target = int(np.clip(round(n / ITEMS_PER_LEAF), inp.min_leaves, inp.max_leaves))
+    first = min(max(3, round(target**0.5)), hi, n, inp.max_leaves)
+    plan = _Cluster(list(range(n)))
+    for k1 in range(first, 1, -1):
+        plan = _plan(vectors, inp, k1, target)
+        leaves, depth = len(_leaves(plan)), _depth(plan)
+        if inp.min_leaves <= leaves <= inp.max_leaves and inp.min_depth <= depth <= inp.max_depth:
+            break
+    return plan
+
+
+def _plan(vectors: np.ndarray, inp: ConstructInput, k1: int, target: int) -> _Cluster:
+    n = len(vectors)
+    hi = min(5, inp.max_children)
     root = _Cluster(list(range(n)))
-    k1 = min(max(3, round(target**0.5)), hi, n)
-    if k1 < 2:
-        return root
     for rows in split_rows(root.rows, vectors, k1):
         child = _Cluster(rows)
         k2 = min(int(np.clip(round(target * len(rows) / n), 2, hi)), len(rows))
@@ -73,6 +84,7 @@ def plan_tree(vectors: np.ndarray, inp: ConstructInput) -> _Cluster:
     _widen(root, vectors, inp)
     _deepen(root, vectors, inp)
     _narrow(root, vectors, inp)
+    _deepen(root, vectors, inp)
     return root
 
 
@@ -91,7 +103,9 @@ def _widen(root: _Cluster, vectors: np.ndarray, inp: ConstructInput) -> None:
 def _deepen(root: _Cluster, vectors: np.ndarray, inp: ConstructInput) -> None:
     """Split the largest leaves in two (one level deeper) while there are too few leaves or the
     tree is shallower than ``min_depth``."""
-    while len(_leaves(root)) < inp.min_leaves or _depth(root) < inp.min_depth:
+    while len(_leaves(root)) < inp.min_leaves or (
+        _depth(root) < inp.min_depth and len(_leaves(root)) < inp.max_leaves
+    ):
         options = [
             leaf for leaf in _leaves(root) if len(leaf.rows) >= 2 and _level(root, leaf) < inp.max_depth
         ]
@@ -102,15 +116,21 @@ def _deepen(root: _Cluster, vectors: np.ndarray, inp: ConstructInput) -> None:
 
 
 def _narrow(root: _Cluster, vectors: np.ndarray, inp: ConstructInput) -> None:
-    """Take children from the widest parent of leaves while there are too many leaves (a parent
-    left with one child becomes a leaf)."""
+    """Take one child from the widest parent of leaves while there are too many leaves; a parent
+    with two leaf children becomes a leaf only when no parent has more (the root keeps two)."""
     while len(_leaves(root)) > inp.max_leaves:
-        parents = [c for c in root.children if c.children]
-        if not parents:
+        parents = [c for c in _internal(root) if all(not k.children for k in c.children)]
+        wide = [c for c in parents if len(c.children) > 2]
+        pool = wide or [c for c in parents if c is not root]
+        if not pool:
             return
-        parent = max(parents, key=lambda c: (len(c.children), -min(c.rows)))
+        parent = max(pool, key=lambda c: (len(c.children), -min(c.rows)))
         k = len(parent.children) - 1
         parent.children = [] if k < 2 else [_Cluster(r) for r in split_rows(parent.rows, vectors, k)]
+
+
+def _internal(node: _Cluster) -> list[_Cluster]:
+    return [] if not node.children else [node, *(n for c in node.children for n in _internal(c))]
 
 
 def _level(root: _Cluster, target: _Cluster, level: int = 1) -> int:

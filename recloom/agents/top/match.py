@@ -67,8 +67,8 @@ def scope_leaves(tree: PreferenceTree, scope: int) -> list[MatchLeaf]:
 
 
 def _static_chars(leaves: Sequence[MatchLeaf]) -> int:
-    system = MATCH.render(MatchInput(id="-", leaves=[], items=[]))[0].content
-    return len(system) + sum(len(f"{leaf.id}: {leaf.path} — {leaf.description}\n") for leaf in leaves)
+    """Characters of a call's prompt without any item: instructions, schema and the leaf list."""
+    return sum(len(m.content) for m in MATCH.render(MatchInput(id="-", leaves=list(leaves), items=[])))
 
 
 def _clip(text: str, limit: int) -> str:
