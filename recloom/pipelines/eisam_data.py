@@ -1,7 +1,7 @@
 """The EISAM data protocol (seed 004 Sec. 6.1; methods.md §5.4, §5.7): fixed-length next-item
 sequences split 8:1:1 by time.
 
-1. Items with fewer than ``min_item_interactions`` (5) interactions are removed (one pass), then
+1. Items with fewer than ``min_item_count`` (5) interactions are removed (one pass), then
    users/items without rows are renumbered away.
 2. One sequence per interaction that has a full history of ``history`` (10) earlier interactions
    of its user: history = those 10 items (oldest first), target = the interaction's item. (ML-1M:
@@ -97,11 +97,22 @@ def windows(inter: Interactions, history: int) -> tuple[SequenceExamples, np.nda
     return out, s.timestamp[ex.target]
 
 
+def time_split(times: np.ndarray, ratios: tuple[float, float, float]) -> dict[str, np.ndarray]:
+    """Row indices of train / valid / test: rows ordered by time (ties: row order), cut by ``ratios``."""
+    order = np.lexsort((np.arange(len(times)), times))
+    n_train, n_valid, _ = (int(c) for c in ratio_counts(np.array([len(times)]), ratios)[0])
+    return {
+        "train": order[:n_train],
+        "valid": order[n_train : n_train + n_valid],
+        "test": order[n_train + n_valid :],
+    }
+
+
 def eisam_sequences(
     dataset: Dataset,
     *,
     history: int = 10,
-    min_item_interactions_: int = 5,
+    min_item_count: int = 5,
     ratios: tuple[float, float, float] = (0.8, 0.1, 0.1),
     max_train: int | None = None,
     max_valid: int | None = None,
@@ -111,20 +122,14 @@ def eisam_sequences(
     """Build the protocol's sequences from ``dataset`` (see the module docstring)."""
     if history < 1:
         raise ConfigError(f"history must be >= 1, got {history}")
-    filtered = min_item_interactions(dataset.interactions, min_item_interactions_)
-    ds = dataset.with_interactions(filtered, eisam_min_item_interactions=min_item_interactions_).compact()
+    filtered = min_item_interactions(dataset.interactions, min_item_count)
+    ds = dataset.with_interactions(filtered, eisam_min_item_interactions=min_item_count).compact()
     ex, times = windows(ds.interactions, history)
     if len(ex) < 3:
         raise DataError(
             f"dataset {dataset.name!r}: only {len(ex)} sequences with a full {history}-item history"
         )
-    order = np.lexsort((np.arange(len(ex)), times))
-    n_train, n_valid, _ = (int(c) for c in ratio_counts(np.array([len(ex)]), ratios)[0])
-    parts = {
-        "train": order[:n_train],
-        "valid": order[n_train : n_train + n_valid],
-        "test": order[n_train + n_valid :],
-    }
+    parts = time_split(times, ratios)
     rng = np.random.default_rng(seed)
     caps = {"train": max_train, "valid": max_valid, "test": max_test}
     sets = {name: _subsample(take(ex, np.sort(rows)), caps[name], rng) for name, rows in parts.items()}
@@ -134,7 +139,7 @@ def eisam_sequences(
         "items": ds.n_items,
         "sequences": len(ex),
         "history": history,
-        "min_item_interactions": min_item_interactions_,
+        "min_item_interactions": min_item_count,
         "ratios": list(ratios),
         "full_sizes": {name: len(rows) for name, rows in parts.items()},
         "sizes": {name: len(s) for name, s in sets.items()},

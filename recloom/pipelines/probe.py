@@ -62,15 +62,23 @@ class ProbeSpec:
     max_train: int | None = None  # the training cap of the recommender the groups are used with
 
     def protocol(self) -> EisamData:
-        from recloom.data.loaders import load_dataset
+        """The protocol data (memoised per process: the three steps share one build)."""
+        key = (self.data, self.data_dir, self.seed, self.history, self.min_item_interactions, self.max_train)
+        if key not in _PROTOCOLS:
+            from recloom.data.loaders import load_dataset
 
-        return eisam_sequences(
-            load_dataset(self.data, self.data_dir),
-            history=self.history,
-            min_item_interactions_=self.min_item_interactions,
-            max_train=self.max_train,
-            seed=self.seed,
-        )
+            _PROTOCOLS.clear()
+            _PROTOCOLS[key] = eisam_sequences(
+                load_dataset(self.data, self.data_dir),
+                history=self.history,
+                min_item_count=self.min_item_interactions,
+                max_train=self.max_train,
+                seed=self.seed,
+            )
+        return _PROTOCOLS[key]
+
+
+_PROTOCOLS: dict[tuple[Any, ...], EisamData] = {}
 
 
 def select(data: EisamData, spec: ProbeSpec) -> np.ndarray:

@@ -55,8 +55,9 @@ class TitleIndex:
 
     @property
     def identity(self) -> str:
-        """Content hash of the titles (part of the cache key of local answers)."""
-        return f"titles:{content_hash(list(self.titles))[:16]}"
+        """The embedder's name and a content hash of the titles (part of the local answers' cache key)."""
+        name = getattr(self.embedder, "name", None) or "minilm"
+        return f"{name}:titles:{content_hash(list(self.titles))[:16]}"
 
 
 def index_from(context: Mapping[str, Any]) -> TitleIndex:
