@@ -32,6 +32,10 @@ class KeyMaterial:
     messages: tuple[tuple[str, str], ...]
     sampling: Mapping[str, Any]
     extra: Mapping[str, Any] = field(default_factory=dict)
+    # What shapes the generation inside the task version (templates + schema, not the validator).
+    # Not part of the key; it derives the generation key that lets a validator change re-validate
+    # stored answers instead of regenerating them.
+    prompt_version: str = field(default="", compare=False)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -50,6 +54,16 @@ class KeyMaterial:
     def key(self) -> str:
         """sha256 (hex) of the canonical JSON of the key material."""
         return sha256_hex(self.canonical())
+
+    @cached_property
+    def generation_key(self) -> str | None:
+        """The key with the task version replaced by the prompt version: equal for two tasks that
+        differ only in their validator. None when no prompt version is known."""
+        if not self.prompt_version:
+            return None
+        material = self.as_dict()
+        material["task_version"] = f"prompt:{self.prompt_version}"
+        return sha256_hex(canonical_json(material))
 
     def canonical(self) -> str:
         """``canonical_json(self.as_dict())``, assembled from pre-serialised parts: a long system

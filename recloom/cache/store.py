@@ -32,6 +32,7 @@ from recloom.errors import CacheError
 
 log = logging.getLogger(__name__)
 _S = "schema\x1f"
+_G = "gen\x1f"  # generation key -> key
 _SETTINGS = {
     "eviction_policy": "none",
     "size_limit": 2**62,
@@ -100,7 +101,7 @@ class CacheStore:
     ) -> str:
         """Store one raw response under ``material.key`` (one SQLite write); returns the key."""
         key = material.key
-        entry = {"response": dict(response), "input_id": input_id, "created": time.time()}
+        entry = _entry(material, response, input_id)
         self._set(key, entry, material.as_dict())
         if schema is not None:
             self._db.add(_S + material.schema_sha256, json.dumps(schema, sort_keys=True))
@@ -120,10 +121,7 @@ class CacheStore:
         key = material.key
         if schema is not None and _S + material.schema_sha256 not in self._db:
             self._db.add(_S + material.schema_sha256, json.dumps(schema, sort_keys=True))
-        self._pending[key] = (
-            {"response": dict(response), "input_id": input_id, "created": time.time()},
-            material.as_dict(),
-        )
+        self._pending[key] = (_entry(material, response, input_id), material.as_dict())
         if self._writer is None:
             self._writer = threading.Thread(target=self._write_loop, name="recloom-cache-writer", daemon=True)
             self._writer.start()
@@ -164,7 +162,23 @@ class CacheStore:
 
     def _set(self, key: str, entry: Mapping[str, Any], material: Mapping[str, Any]) -> None:
         value = json.dumps(entry, ensure_ascii=False) + "\n" + json.dumps(material, ensure_ascii=False)
-        self._db.set(key, value, tag=_tag(str(material["task"]), str(entry["input_id"])), retry=True)
+        with self._db.transact(retry=True):
+            self._db.set(key, value, tag=_tag(str(material["task"]), str(entry["input_id"])))
+            if entry.get("generation_key"):
+                self._db.set(_G + str(entry["generation_key"]), key)
+
+    def get_equivalent(self, material: KeyMaterial) -> tuple[str, dict[str, Any]] | None:
+        """An entry generated from the same prompt (same generation key) under another task
+        version, i.e. a task that differs only in its validator: ``(key, entry)`` or None."""
+        generation_key = material.generation_key
+        if generation_key is None:
+            return None
+        for key, (entry, _) in list(self._pending.items()):
+            if entry.get("generation_key") == generation_key:
+                return key, entry
+        key = self._db.get(_G + generation_key)
+        entry = None if key is None else self.get(key)
+        return None if entry is None else (key, entry)
 
     def keys_for(self, task: str, input_id: str) -> list[str]:
         """Keys stored for this task and input (all attempts, all versions)."""
@@ -176,7 +190,7 @@ class CacheStore:
         return None if text is None else json.loads(text)
 
     def keys(self) -> list[str]:
-        return [k for k in self._db.iterkeys() if isinstance(k, str) and not k.startswith(_S)]
+        return [k for k in self._db.iterkeys() if isinstance(k, str) and not k.startswith((_S, _G))]
 
     def records(self) -> Iterator[dict[str, Any]]:
         for key in self.keys():
@@ -295,6 +309,7 @@ class CacheStore:
             "response": record["response"],
             "input_id": str(record.get("input_id", "")),
             "created": record.get("created", time.time()),
+            "generation_key": record.get("generation_key"),
         }
         self._set(record["key"], entry, record["material"])
         return 1
@@ -321,6 +336,9 @@ class CacheStore:
             )
             if (older_than_s is None and keep_versions is None) or old or stale:
                 removed += int(self._db.delete(record["key"], retry=True))
+                generation_key = record.get("generation_key")
+                if generation_key and self._db.get(_G + generation_key) == record["key"]:
+                    self._db.delete(_G + generation_key, retry=True)
         return removed
 
     def close(self) -> None:
@@ -335,3 +353,12 @@ class CacheStore:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _entry(material: KeyMaterial, response: Mapping[str, Any], input_id: str) -> dict[str, Any]:
+    return {
+        "response": dict(response),
+        "input_id": input_id,
+        "created": time.time(),
+        "generation_key": material.generation_key,
+    }

@@ -96,6 +96,16 @@ class Task(Generic[InT, OutT]):
         return sha256_hex(canonical_json(material))[:12]
 
     @cached_property
+    def prompt_version(self) -> str:
+        """Content hash (12 hex) of what shapes a generation: templates + output schema only."""
+        material = {
+            "templates": self.template.sources,
+            "reask": reask_template().sources,
+            "schema": self.schema_sha256,
+        }
+        return sha256_hex(canonical_json(material))[:12]
+
+    @cached_property
     def schema_warnings(self) -> list[str]:
         return lint_schema(self.json_schema)
 
@@ -143,6 +153,7 @@ class Task(Generic[InT, OutT]):
         return {
             "name": self.name,
             "version": self.version,
+            "prompt_version": self.prompt_version,
             "input": self.input_model.__name__,
             "output": self.output_model.__name__,
             "validator": self.validator_identity,

@@ -10,9 +10,9 @@ import pytest
 from recloom.agents.backends.base import LLMRequest, LLMResponse, Usage
 from recloom.agents.backends.local import NON_LLM_LABEL
 from recloom.agents.runtime import Runner, RuntimeConfig
-from recloom.errors import DataError, UnknownTaskError
+from recloom.errors import DataError, SemanticValidationError, UnknownTaskError
 
-from .support import Label, ScriptedBackend, correct_answer, inputs, ok_response
+from .support import Label, ScriptedBackend, correct_answer, inputs, label_task, ok_response, write_templates
 
 
 def config(tmp_path: Path, **kw) -> RuntimeConfig:
@@ -261,3 +261,40 @@ def test_a_distributed_style_executor_can_replace_the_local_one(task, tmp_path):
     )
     replay = Runner(config(tmp_path, cache_mode="replay")).run(task, rows)
     assert all(o.cached for o in replay.outcomes)
+
+
+def test_a_validator_change_revalidates_stored_answers_instead_of_regenerating(task, tmp_path):
+    """Generation and parsing are split: the same prompt under a task version that differs only in
+    its validator reuses the stored raw answer and judges it again; only answers the new validator
+    rejects cost a (re-ask) call."""
+    backend = ScriptedBackend(ok_response)
+    first = Runner(config(tmp_path), backend=backend).run(task, inputs(6))
+    assert len(backend.requests) == 6
+
+    def stricter(out, inp):
+        if inp.id == "x2":
+            raise SemanticValidationError("x2 needs a second look")
+
+    changed = type(task)(
+        name="label",
+        input_model=task.input_model,
+        output_model=task.output_model,
+        template=task.template,
+        validator=stricter,
+        validator_version="2",
+    )
+    assert changed.version != task.version and changed.prompt_version == task.prompt_version
+    second = Runner(config(tmp_path), backend=backend).run(changed, inputs(6))
+    assert len(backend.requests) == 6 + 2  # only x2's two re-asks reach the backend
+    assert "x2 needs a second look" in backend.requests[-1].messages[-1].content
+    assert second.manifest["counts"]["revalidated"] == 6
+    assert [o.ok for o in second.outcomes] == [True, True, False, True, True, True]
+    kept = [i for i in range(6) if i != 2]
+    assert [second.outcomes[i].result for i in kept] == [first.outcomes[i].result for i in kept]
+    replay = Runner(config(tmp_path, backend="openai", model="gpt-4o-mini", cache_mode="replay")).run(
+        changed, inputs(6)
+    )
+    assert replay.manifest["counts"]["revalidated"] == 0 and all(o.cached for o in replay.outcomes)
+    other_template = label_task(write_templates(tmp_path / "t2", user="ID: {{ id }}\nTEXT: {{ text }}\n!"))
+    third = Runner(config(tmp_path), backend=backend).run(other_template, inputs(6))
+    assert third.manifest["counts"]["revalidated"] == 0 and len(backend.requests) == 8 + 6

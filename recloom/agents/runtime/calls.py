@@ -150,6 +150,7 @@ class CallEngine:
             messages=tuple((m.role, m.content) for m in messages),
             sampling=sampling.as_dict(),
             extra=extra,
+            prompt_version=task.prompt_version,
         )
 
     # --- one input -----------------------------------------------------------------------------------
@@ -183,16 +184,17 @@ class CallEngine:
         max_reasks = self.config.max_reasks if self.is_llm else 0
         for n in range(max_reasks + 1):
             material = self.key_material(task, messages, sampling)
-            response, cached = await self._response(task, material, messages, sampling, inp, outcome, n)
+            response, source = await self._response(task, material, messages, sampling, inp, outcome, n)
             attempt = Attempt(
                 n,
                 material.key,
-                cached,
+                source != "live",
                 response.text,
                 response.finish_reason,
                 response.usage,
                 response.latency_s,
                 sampling.max_tokens,
+                revalidated=source == "revalidated",
             )
             outcome.attempts.append(attempt)
             try:
@@ -225,12 +227,20 @@ class CallEngine:
         inp: BaseModel,
         outcome: Outcome,
         attempt: int,
-    ) -> tuple[LLMResponse, bool]:
+    ) -> tuple[LLMResponse, str]:
+        """The response and where it came from: "hit" (this key), "revalidated" (the same prompt
+        under a task version that differs only in its validator) or "live" (the backend)."""
         cache, input_id = self.cache, outcome.input_id
         if cache is not None and self.mode.reads:
             record = cache.get(material.key)
             if record is not None:
-                return LLMResponse.from_record(record["response"]), True
+                return LLMResponse.from_record(record["response"]), "hit"
+            equivalent = cache.get_equivalent(material)
+            if equivalent is not None:
+                response = LLMResponse.from_record(equivalent[1]["response"])
+                if self.mode.writes:
+                    cache.put_later(material, response.to_record(), input_id=input_id)
+                return response, "revalidated"
         if self.mode is CacheMode.REPLAY:
             assert cache is not None
             raise CacheMissError(cache.explain_miss(material, input_id))
@@ -251,7 +261,7 @@ class CallEngine:
             schema = None if task.schema_sha256 in self._schemas_stored else task.json_schema
             cache.put_later(material, response.to_record(), input_id=input_id, schema=schema)
             self._schemas_stored.add(task.schema_sha256)
-        return response, False
+        return response, "live"
 
     async def _generate(self, request: LLMRequest, outcome: Outcome) -> LLMResponse:
         """One backend call under the limiter; transient failures are retried by tenacity. The

@@ -56,6 +56,7 @@ def summarize(outcomes: Sequence[Outcome]) -> dict[str, Any]:
             "reasks": sum(o.reasks for o in outcomes),
             "transport_retries": sum(o.transport_retries for o in outcomes),
             "repaired_json": sum(a.repaired for a in attempts),
+            "revalidated": sum(a.revalidated for a in attempts),
             "failures_by_kind": dict(kinds),
         },
         "tokens": {

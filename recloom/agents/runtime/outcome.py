@@ -24,6 +24,7 @@ class Attempt:
     error_kind: str | None = None
     error: str | None = None
     repaired: bool = False
+    revalidated: bool = False  # a stored answer to the same prompt, judged by a changed validator
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -38,6 +39,7 @@ class Attempt:
             "error_kind": self.error_kind,
             "error": self.error,
             "repaired": self.repaired,
+            "revalidated": self.revalidated,
         }
 
 
