@@ -47,7 +47,8 @@ def list_tasks() -> None:
         d = task.describe()
         solver = f"  local solver {d['local_solver']} (non-LLM baseline)" if d["local_solver"] else ""
         typer.echo(
-            f"{d['name']}  version {d['version']}  (prompt {d['prompt_version']})  {d['input']} -> {d['output']}  "
+            f"{d['name']}  version {d['version']}  (prompt {d['prompt_version']})  "
+            f"{d['input']} -> {d['output']}  "
             f"validator {d['validator']}{solver}"
         )
 
