@@ -49,6 +49,31 @@ def _close(node: Any) -> None:
             _close(value)
 
 
+# String keywords OpenAI's strict mode rejects ("not permitted"); the answer is still checked
+# against the full schema by pydantic, and templates show the model the full schema.
+_OPENAI_UNSUPPORTED = frozenset({"minLength", "maxLength"})
+
+
+def openai_strict_subset(schema: dict[str, Any]) -> dict[str, Any]:
+    """``schema`` without the keywords OpenAI's strict structured outputs refuse."""
+    return _drop(schema, _OPENAI_UNSUPPORTED)
+
+
+def _drop(node: Any, keywords: frozenset[str], names: bool = False) -> Any:
+    """Remove ``keywords`` from every schema object; keys of ``properties``/``$defs`` are names."""
+    if isinstance(node, dict):
+        if names:
+            return {k: _drop(v, keywords) for k, v in node.items()}
+        return {
+            k: _drop(v, keywords, names=k in ("properties", "$defs", "definitions", "patternProperties"))
+            for k, v in node.items()
+            if k not in keywords
+        }
+    if isinstance(node, list):
+        return [_drop(v, keywords) for v in node]
+    return node
+
+
 def lint_schema(schema: dict[str, Any]) -> list[str]:
     """Warnings about keywords that constrained decoding may silently weaken. Empty when clean."""
     warnings: list[str] = []

@@ -112,3 +112,30 @@ def test_artifact_helpers_round_trip(tmp_path: Path):
     (run / "bad.jsonl").write_text('{"x": 1}\n{oops\n')
     with pytest.raises(ArtifactError, match=r"bad.jsonl:2"):
         list(read_jsonl(run / "bad.jsonl"))
+
+
+def test_openai_itself_gets_the_strict_subset_and_compatible_servers_the_whole_schema(monkeypatch):
+    from recloom.prompts import get_task
+
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
+    task = get_task("item_tags")
+    request = LLMRequest(
+        "item_tags", task.version, (Message("user", "U"),), task.json_schema, task.schema_name
+    )
+    sent = make_backend("openai", model="gpt-4o-mini").request_body(request)["response_format"]["json_schema"]
+    tags = sent["schema"]["properties"]["tags"]
+    assert "maxLength" not in tags["items"] and tags["maxItems"] == 8
+    assert "maxLength" not in sent["schema"]["properties"]["summary"]
+    assert (
+        set(sent["schema"]["required"]) == {"tags", "summary"}
+        and task.json_schema["properties"]["summary"]["maxLength"] == 200
+    )
+    whole = make_backend("openai", model="m", base_url="http://127.0.0.1:9/v1").request_body(request)
+    assert whole["response_format"]["json_schema"]["schema"] == task.json_schema
+
+
+def test_strict_subset_keeps_fields_named_like_keywords():
+    from recloom.prompts.schema import openai_strict_subset
+
+    schema = {"type": "object", "properties": {"maxLength": {"type": "string", "maxLength": 3}}}
+    assert openai_strict_subset(schema) == {"type": "object", "properties": {"maxLength": {"type": "string"}}}

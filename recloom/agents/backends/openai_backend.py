@@ -22,6 +22,7 @@ from typing import Any
 from recloom.agents.backends.base import LLMRequest, LLMResponse, Usage
 from recloom.agents.backends.openai_errors import map_openai_error
 from recloom.errors import ConfigError, TransportError
+from recloom.prompts.schema import openai_strict_subset
 
 PLACEHOLDER_KEY = "not-needed"
 
@@ -50,6 +51,7 @@ class OpenAIBackend:
         self._prompt_cache_key = prompt_cache_key
         self._extra_body = dict(extra_body or {})
         self._client = client
+        self._schemas: dict[int, tuple[Mapping[str, Any], dict[str, Any]]] = {}
         if client is None and base_url is None and not os.environ.get(api_key_env):
             raise ConfigError(
                 f"the {self.kind} backend needs an API key in the environment variable {api_key_env}"
@@ -81,7 +83,7 @@ class OpenAIBackend:
                 "type": "json_schema",
                 "json_schema": {
                     "name": request.schema_name,
-                    "schema": dict(request.json_schema),
+                    "schema": self._schema_for(request.json_schema),
                     "strict": True,
                 },
             },
@@ -93,6 +95,15 @@ class OpenAIBackend:
             body["prompt_cache_key"] = request.prefix_key
         body.update(self._extra_body)
         return body
+
+    def _schema_for(self, schema: Mapping[str, Any]) -> dict[str, Any]:
+        """The schema as sent: OpenAI itself gets the strict subset it accepts (no string length
+        bounds); compatible servers get it whole. Memoised per schema object."""
+        memo = self._schemas.get(id(schema))
+        if memo is None or memo[0] is not schema:
+            sent = dict(schema) if self.base_url else openai_strict_subset(dict(schema))
+            memo = self._schemas[id(schema)] = (schema, sent)
+        return memo[1]
 
     async def complete(self, request: LLMRequest) -> LLMResponse:
         client = self._get_client()
