@@ -18,6 +18,7 @@ from recloom.recmodels.rerank import (
     RerankConfig,
     candidates,
     dpp_greedy,
+    dpp_greedy_lowrank,
     dpp_kernel,
     mmr,
     normalise_relevance,
@@ -48,6 +49,8 @@ def test_dpp_fast_greedy_equals_brute_force_logdet_greedy(seed: int) -> None:
     relevance = rng.uniform(size=9)
     kernel = dpp_kernel(relevance, unit_rows(vectors), theta=0.6, jitter=0.05)
     assert dpp_greedy(kernel, 6).tolist() == brute_logdet_greedy(kernel, 6)
+    lowrank = dpp_greedy_lowrank(relevance, unit_rows(vectors), 0.6, 0.05, 6)
+    assert lowrank.tolist() == dpp_greedy(kernel, 6).tolist()
 
 
 def test_dpp_stops_when_gain_vanishes_and_list_is_completed_by_relevance() -> None:
