@@ -76,6 +76,22 @@ class CacheStore:
         text = self._db.get(key)
         return None if text is None else json.loads(text[: text.index("\n")])
 
+    def get_many(self, keys: list[str]) -> dict[str, dict[str, Any]]:
+        """Entries of the ``keys`` that are stored, in one query per 500 keys (replay and resume
+        read a whole batch up front instead of one SQLite round trip per input)."""
+        found = {k: self._pending[k][0] for k in keys if k in self._pending}
+        rest = [k for k in keys if k not in found]
+        for start in range(0, len(rest), 500):
+            chunk = rest[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            # diskcache keeps str keys raw (raw = 1) and short str values inline (mode 1 = raw).
+            rows = self._db._sql(
+                f"SELECT key, value FROM Cache WHERE raw = 1 AND mode = 1 AND key IN ({marks})", chunk
+            )
+            for key, text in rows.fetchall():
+                found[key] = json.loads(text[: text.index("\n")])
+        return found
+
     def material(self, key: str) -> dict[str, Any] | None:
         text = self._db.get(key)
         return None if text is None else json.loads(text[text.index("\n") + 1 :])

@@ -143,3 +143,12 @@ def test_put_later_is_visible_at_once_and_durable_after_flush(tmp_path: Path):
     store.close()  # close flushes
     with CacheStore(tmp_path) as other:
         assert other.get(material(999).key)["input_id"] == "last"
+
+
+def test_get_many_reads_committed_and_pending_entries(tmp_path: Path):
+    with CacheStore(tmp_path) as store:
+        committed = [store.put(material(i), response(i), input_id=str(i)) for i in range(700)]
+        pending = store.put_later(material(5000), response(5000), input_id="p")
+        found = store.get_many([*committed, pending, "0" * 64])
+        assert len(found) == 701 and found[committed[650]]["response"] == response(650)
+        assert found[pending]["input_id"] == "p" and "0" * 64 not in found

@@ -75,6 +75,7 @@ class CallEngine:
         self._schemas_stored: set[str] = set()
         self._prefix_keys: dict[str, str] = {}
         self._extras: dict[str, dict[str, Any]] = {}
+        self._prefetched: dict[str, dict[str, Any]] = {}
         self._completion_estimate = 256.0
 
     # --- backend lifecycle -------------------------------------------------------------------------
@@ -155,12 +156,24 @@ class CallEngine:
 
     # --- one input -----------------------------------------------------------------------------------
 
+    def prefetch(self, materials: list[KeyMaterial]) -> None:
+        """Read the stored entries of these keys in bulk (replay / resume of a whole batch)."""
+        if self.cache is not None and self.mode.reads:
+            self._prefetched.update(self.cache.get_many([m.key for m in materials]))
+
     async def call(
-        self, task: Task[Any, Any], inp: BaseModel, input_id: str, messages: tuple[Message, ...] | None = None
+        self,
+        task: Task[Any, Any],
+        inp: BaseModel,
+        input_id: str,
+        messages: tuple[Message, ...] | None = None,
+        material: KeyMaterial | None = None,
     ) -> Outcome:
+        """One input through the whole chain; ``material`` is the first attempt's key material
+        when the caller already computed it (it must match ``messages``)."""
         outcome = Outcome(input_id=input_id, task=task.name, ok=False)
         try:
-            await self._chain(task, inp, messages or task.render(inp), outcome)
+            await self._chain(task, inp, messages or task.render(inp), outcome, material)
         except ConfigError:
             raise
         except CacheMissError as exc:
@@ -178,12 +191,17 @@ class CallEngine:
         return outcome
 
     async def _chain(
-        self, task: Task[Any, Any], inp: BaseModel, messages: tuple[Message, ...], outcome: Outcome
+        self,
+        task: Task[Any, Any],
+        inp: BaseModel,
+        messages: tuple[Message, ...],
+        outcome: Outcome,
+        first: KeyMaterial | None = None,
     ) -> None:
         sampling = self.sampling_for(task)
         max_reasks = self.config.max_reasks if self.is_llm else 0
         for n in range(max_reasks + 1):
-            material = self.key_material(task, messages, sampling)
+            material = first if n == 0 and first is not None else self.key_material(task, messages, sampling)
             response, source = await self._response(task, material, messages, sampling, inp, outcome, n)
             attempt = Attempt(
                 n,
@@ -232,7 +250,7 @@ class CallEngine:
         under a task version that differs only in its validator) or "live" (the backend)."""
         cache, input_id = self.cache, outcome.input_id
         if cache is not None and self.mode.reads:
-            record = cache.get(material.key)
+            record = self._prefetched.pop(material.key, None) or cache.get(material.key)
             if record is not None:
                 return LLMResponse.from_record(record["response"]), "hit"
             equivalent = cache.get_equivalent(material)

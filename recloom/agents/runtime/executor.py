@@ -25,6 +25,7 @@ from pydantic import BaseModel
 
 from recloom.agents.runtime.config import RuntimeConfig
 from recloom.agents.runtime.outcome import Outcome
+from recloom.cache.keys import KeyMaterial
 from recloom.prompts.messages import Message
 
 
@@ -34,6 +35,7 @@ class Job:
     input_id: str
     inp: BaseModel
     messages: tuple[Message, ...]
+    material: KeyMaterial | None = None  # the first attempt's key material, when already computed
 
 
 @dataclass(frozen=True)

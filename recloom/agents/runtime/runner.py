@@ -78,11 +78,12 @@ class Runner:
         started, started_at = time.perf_counter(), time.strftime("%Y-%m-%dT%H:%M:%S%z")
         jobs = self._jobs(task, inputs)
         self.engine.prepare(task)
+        self.engine.prefetch([j.material for j in jobs if j.material is not None])
         label = f"{task.name} [{backend_label(self.engine.kind, self.engine.model)}]"
         with Progress(len(jobs), label, enabled=self.config.progress) as progress:
 
             async def one(job: Job) -> Outcome:
-                return await self.engine.call(task, job.inp, job.input_id, job.messages)
+                return await self.engine.call(task, job.inp, job.input_id, job.messages, job.material)
 
             spec = RunSpec(self.config, task.name, task, progress.update)
             ordered = sorted(jobs, key=lambda j: [m.content for m in j.messages])
@@ -146,6 +147,8 @@ class Runner:
     def _jobs(self, task: Task[Any, Any], inputs: Sequence[Any]) -> list[Job]:
         jobs: list[Job] = []
         seen: dict[str, int] = {}
+        reads = self.engine.cache is not None and self.engine.mode.reads
+        sampling = self.engine.sampling_for(task)
         for position, raw in enumerate(inputs):
             inp = task.parse_input(raw, where=f"#{position}")
             input_id = task.input_id(inp)
@@ -155,7 +158,9 @@ class Runner:
                     f"and #{position}); ids must be unique"
                 )
             seen[input_id] = position
-            jobs.append(Job(position, input_id, inp, task.render(inp)))
+            messages = task.render(inp)
+            material = self.engine.key_material(task, messages, sampling) if reads else None
+            jobs.append(Job(position, input_id, inp, messages, material))
         return jobs
 
     def _write(
