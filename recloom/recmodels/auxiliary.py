@@ -12,6 +12,9 @@ Weight on a trigger step: by default ``lambda * period`` (about 1 for lambda = 0
 expected per-iteration weight is lambda and the periodic schedule approximates back-propagating
 ``lambda * L_cst`` every iteration (the paper reports the two strategies perform alike for
 lambda >= 1e-2). ``period=1`` with weight lambda is the every-iteration strategy.
+
+The value a step returns (the trainer's logged loss) is L_rec alone; the last auxiliary value is
+``last_aux_loss`` (with SAM-style rules, that of the rule's last forward pass).
 """
 
 from __future__ import annotations
@@ -82,6 +85,7 @@ class PeriodicAuxiliaryStep:
         self.inner: StepRule = inner or PlainStep()
         self.n_steps = 0
         self.n_aux_updates = 0
+        self.last_aux_loss: float | None = None
 
     def is_trigger(self) -> bool:
         """Whether the next batch carries the auxiliary loss (batches period, 2*period, ...)."""
@@ -95,5 +99,10 @@ class PeriodicAuxiliaryStep:
         if not trigger:
             return self.inner.step(model, batch, optimizer)
         self.n_aux_updates += 1
+        model.last_auxiliary_loss = None
         with model.auxiliary_weight(self.weight):
-            return self.inner.step(model, batch, optimizer)
+            total = self.inner.step(model, batch, optimizer)
+        if model.last_auxiliary_loss is None:
+            return total
+        self.last_aux_loss = model.last_auxiliary_loss
+        return total - self.weight * self.last_aux_loss  # report L_rec; L_aux is in last_aux_loss

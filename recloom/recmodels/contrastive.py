@@ -9,20 +9,26 @@ with s(a, b) = a^T b / tau, positives P(v_j) = items sharing at least one cluste
 itself excluded), negatives N(v_j) = items of c(u') sharing no cluster with v_j. The denominator
 holds the negatives only, literally as in the paper. Anchors with no positive or no negative are
 skipped. L_cst = (1/|B|) sum_{u' in B} L_u' (a positive loss to minimise: the double minus of Eq. 10
-is read as a typo). With ``normalize=True`` the embeddings are L2-normalised inside this loss only,
+is read as a typo). ``reduction="sum"`` is the paper's double sum (its size grows with |c(u')|^2);
+``"mean"`` averages over each user's (anchor, positive) pairs instead, which keeps lambda comparable
+across clique sizes. With ``normalize=True`` the embeddings are L2-normalised inside this loss only,
 which bounds s to [-1/tau, 1/tau] (raw dot products of 64-d ID embeddings can explode).
 
-Inputs are padded over users: ``items`` LongTensor[U, C] (0-based item ids, anything where
-``valid`` is False), ``membership`` BoolTensor[U, C, F] (item c of user u in cluster f).
+Inputs are padded over users: ``items`` LongTensor[U, C] (0-based item ids; padding slots, which
+belong to no cluster, are ignored), ``membership`` BoolTensor[U, C, F] (item c of user u in cluster f).
 """
 
 from __future__ import annotations
+
+from typing import Literal
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor
 
 from recloom.errors import DataError
+
+Reduction = Literal["sum", "mean"]
 
 
 def pair_masks(membership: Tensor) -> tuple[Tensor, Tensor]:
@@ -36,7 +42,8 @@ def pair_masks(membership: Tensor) -> tuple[Tensor, Tensor]:
 
 
 def per_user_contrastive(
-    item_emb: Tensor, items: Tensor, membership: Tensor, tau: float = 0.1, normalize: bool = True
+    item_emb: Tensor, items: Tensor, membership: Tensor, tau: float = 0.1, normalize: bool = True,
+    reduction: Reduction = "sum",
 ) -> Tensor:
     """L_u' for every padded synthetic user: Tensor[U] (0 for a user without a usable anchor)."""
     if items.shape != membership.shape[:2]:
@@ -52,14 +59,20 @@ def per_user_contrastive(
     sim = torch.bmm(emb, emb.transpose(1, 2)) / tau  # [U, C, C]
     log_den = torch.logsumexp(sim.masked_fill(~neg, float("-inf")), dim=-1, keepdim=True)  # [U, C, 1]
     anchor = pos.any(-1, keepdim=True) & neg.any(-1, keepdim=True)
-    terms = (log_den - sim).masked_fill(~(pos & anchor), 0.0)
-    return terms.sum(dim=(1, 2))
+    used = pos & anchor
+    total = (log_den - sim).masked_fill(~used, 0.0).sum(dim=(1, 2))
+    if reduction == "sum":
+        return total
+    if reduction == "mean":
+        return total / used.sum(dim=(1, 2)).clamp(min=1)
+    raise DataError(f"contrastive: reduction must be 'sum' or 'mean', got {reduction!r}")
 
 
 def cluster_contrastive_loss(
-    item_emb: Tensor, items: Tensor, membership: Tensor, tau: float = 0.1, normalize: bool = True
+    item_emb: Tensor, items: Tensor, membership: Tensor, tau: float = 0.1, normalize: bool = True,
+    reduction: Reduction = "sum",
 ) -> Tensor:
     """L_cst = mean over the U given synthetic users of L_u' (scalar)."""
     if items.shape[0] == 0:
         raise DataError("contrastive: no synthetic user given")
-    return per_user_contrastive(item_emb, items, membership, tau, normalize).mean()
+    return per_user_contrastive(item_emb, items, membership, tau, normalize, reduction).mean()

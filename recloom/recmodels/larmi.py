@@ -29,7 +29,7 @@ from torch import Tensor
 from recloom.errors import ConfigError, DataError
 from recloom.recmodels.auxiliary import AuxiliaryLossMixin
 from recloom.recmodels.base import Batch
-from recloom.recmodels.contrastive import cluster_contrastive_loss
+from recloom.recmodels.contrastive import Reduction, cluster_contrastive_loss
 from recloom.recmodels.layers.capsule import CapsuleRouting
 from recloom.recmodels.layers.cluster_attention import ClusterAlignment, ClusterAttentionPooling
 from recloom.recmodels.multi_interest import MultiInterestConfig, MultiInterestRecommender, require
@@ -44,6 +44,7 @@ class LARMIConfig(MultiInterestConfig):
     use_capsules: bool = True  # False = w/o-col
     cst_tau: float = 0.1  # contrastive temperature
     cst_normalize: bool = True  # L2-normalise embeddings inside L_cst (§2.6 flag)
+    cst_reduction: Reduction = "sum"  # "sum" over anchors x positives (paper) or per-user "mean"
     cst_users_per_update: int | None = None  # random subset of synthetic users per update; None = all
 
     def validate(self) -> None:
@@ -115,4 +116,4 @@ class LARMI(AuxiliaryLossMixin, MultiInterestRecommender):
             pick = torch.randperm(n, device=items.device)[:take]
             items, member = items[pick], member[pick]
         return cluster_contrastive_loss(self.item_vectors, items, member, self.config.cst_tau,
-                                        self.config.cst_normalize)
+                                        self.config.cst_normalize, self.config.cst_reduction)

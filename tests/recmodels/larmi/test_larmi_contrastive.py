@@ -33,6 +33,12 @@ def test_hand_computed_raw_dot_products() -> None:
     assert float(loss) == pytest.approx(expected, abs=1e-5)
 
 
+def test_mean_reduction_divides_by_the_pairs_used() -> None:
+    total = per_user_contrastive(EMB, ITEMS, MEMBER, tau=0.5, normalize=False)
+    mean = per_user_contrastive(EMB, ITEMS, MEMBER, tau=0.5, normalize=False, reduction="mean")
+    assert torch.allclose(mean, total / 4)  # four anchors with one positive each
+
+
 def test_hand_computed_normalised() -> None:
     # item 1 becomes (1, 1)/sqrt(2); with tau = 1 the cosine values are
     # cos(0,1) = r, cos(0,2) = 0, cos(0,3) = -1, cos(1,2) = r, cos(1,3) = -r, cos(2,3) = 0, r = 1/sqrt 2

@@ -147,9 +147,21 @@ def test_periodic_auxiliary_step_triggers_every_period() -> None:
         trigger = rule.is_trigger()
         value = rule.step(model, b, opt)
         seen.append(trigger)
-        expected = plain + (float(model.auxiliary_loss().detach()) if trigger else 0.0)
-        assert value == pytest.approx(expected, abs=1e-5)
+        assert value == pytest.approx(plain, abs=1e-5)  # the logged loss is L_rec
+        if trigger:
+            assert rule.last_aux_loss == pytest.approx(float(model.auxiliary_loss().detach()), abs=1e-5)
     assert seen == [False, False, False, True] * 2 and rule.n_aux_updates == 2
+    # the update itself did include the auxiliary term: with lr > 0 a trigger step moves the
+    # synthetic users' item embeddings differently from a plain step
+    moved = []
+    for with_aux in (False, True):
+        m = LARMI(3, N_ITEMS, LARMIConfig(dim=8, max_len=10))
+        m.load_state_dict(model.state_dict())
+        m.set_synthetic_clusters(model.syn_items, model.syn_membership)
+        r = PeriodicAuxiliaryStep(lam=1.0 if with_aux else 0.5, period=1 if with_aux else 2)
+        r.step(m, b, torch.optim.SGD(m.parameters(), lr=0.1))
+        moved.append(m.item_emb.weight.detach().clone())
+    assert not torch.allclose(moved[0], moved[1])
     assert model._aux_weight == 0.0
 
 
