@@ -87,19 +87,25 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=2048)
     args = parser.parse_args()
     torch.set_num_threads(1)
-    results = {m: measure(m, args.rounds, args.batch_size) for m in args.models}
-    doc = {
+    for model in args.models:  # saved model by model: a long run keeps what it measured
+        result = measure(model, args.rounds, args.batch_size)
+        _save(model, {**result, "rounds": args.rounds})
+        print(model, json.dumps(result, indent=2), flush=True)
+
+
+def _save(model: str, result: dict[str, Any]) -> None:
+    doc = json.loads(RESULT.read_text()) if RESULT.exists() else {}
+    doc.update({
         "benchmark": "optim_step_cost",
         "dataset": "ml-100k",
         "paper_ratio_to_sam": {"eisam": [1.01, 1.14], "groupsam": [3.82, 4.16]},
         "torch": torch.__version__,
         "machine": platform.machine(),
         "threads": torch.get_num_threads(),
-        "results": results,
-    }
+    })
+    doc.setdefault("results", {})[model] = result
     RESULT.parent.mkdir(parents=True, exist_ok=True)
     RESULT.write_text(json.dumps(doc, indent=2) + "\n")
-    print(json.dumps(results, indent=2))
 
 
 if __name__ == "__main__":
