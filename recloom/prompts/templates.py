@@ -90,10 +90,29 @@ class PromptTemplate:
         )
 
     def _render(self, template: jinja2.Template, name: str, variables: dict[str, Any]) -> str:
-        try:
-            return template.render(variables)
-        except jinja2.TemplateError as exc:
-            raise ConfigError(f"{self.directory / name}{_template_line(exc)}: cannot render: {exc}") from exc
+        return fast_render(template, variables, self.directory / name)
+
+
+def fast_render(template: jinja2.Template, variables: dict[str, Any], where: Path) -> str:
+    """``template.render(variables)`` without Jinja's per-call merge of its globals (a ChainMap
+    copied into a fresh dict on every render, the largest cost of rendering a short prompt): the
+    globals are merged once per template. Any error re-renders the ordinary way, so messages and
+    template line numbers are Jinja's own."""
+    base = _GLOBALS.get(id(template))
+    if base is None or base[0] is not template:
+        base = _GLOBALS[id(template)] = (template, dict(template.globals))
+    try:
+        context = template.new_context({**base[1], **variables}, shared=True)
+        return "".join(template.root_render_func(context))
+    except Exception:
+        pass
+    try:
+        return template.render(variables)
+    except jinja2.TemplateError as exc:
+        raise ConfigError(f"{where}{_template_line(exc)}: cannot render: {exc}") from exc
+
+
+_GLOBALS: dict[int, tuple[jinja2.Template, dict[str, Any]]] = {}
 
 
 def _load(env: jinja2.Environment, name: str) -> jinja2.Template:
@@ -149,10 +168,7 @@ class TextTemplate:
         return cls(path, _collect_sources(env, [path.name]), _load(env, path.name))
 
     def render_text(self, variables: dict[str, Any]) -> str:
-        try:
-            return self._template.render(variables).strip()
-        except jinja2.TemplateError as exc:
-            raise ConfigError(f"{self.path}{_template_line(exc)}: cannot render: {exc}") from exc
+        return fast_render(self._template, variables, self.path).strip()
 
 
 _REASK: list[TextTemplate] = []
