@@ -61,6 +61,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--out", type=Path, default=DEFAULT_OUT)
     p.add_argument("--table", type=Path, default=DEFAULT_TABLE,
                    help="README whose results table is rewritten")
+    p.add_argument("--no-table", dest="table", action="store_const", const=None,
+                   help="leave the README alone (e.g. for extra seeds written to another --out)")
     args = p.parse_args(argv)
     for name in ("epochs", "repeats", "threads", "batch_size", "eval_batch_size", "embedding_dim", "n_neg"):
         if getattr(args, name) < 1:
