@@ -79,7 +79,11 @@ class CacheStore:
     def get_many(self, keys: list[str]) -> dict[str, dict[str, Any]]:
         """Entries of the ``keys`` that are stored, in one query per 500 keys (replay and resume
         read a whole batch up front instead of one SQLite round trip per input)."""
-        found = {k: self._pending[k][0] for k in keys if k in self._pending}
+        found: dict[str, dict[str, Any]] = {}
+        for key in keys:  # .get: the writer thread may commit and drop a pending entry meanwhile
+            pending = self._pending.get(key)
+            if pending is not None:
+                found[key] = pending[0]
         rest = [k for k in keys if k not in found]
         for start in range(0, len(rest), 500):
             chunk = rest[start : start + 500]
