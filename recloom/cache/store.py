@@ -19,20 +19,19 @@ import logging
 import queue
 import threading
 import time
-from collections import Counter
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 import diskcache
 
+from recloom.cache import maintenance
 from recloom.cache.fs import filesystem_type, is_network_filesystem
-from recloom.cache.keys import KeyMaterial, diff_material, key_of
+from recloom.cache.keys import KeyMaterial, diff_material
+from recloom.cache.layout import GEN_PREFIX, SCHEMA_PREFIX, tag
 from recloom.errors import CacheError
 
 log = logging.getLogger(__name__)
-_S = "schema\x1f"
-_G = "gen\x1f"  # generation key -> key
 _SETTINGS = {
     "eviction_policy": "none",
     "size_limit": 2**62,
@@ -40,10 +39,6 @@ _SETTINGS = {
     "statistics": False,
     "tag_index": True,
 }
-
-
-def _tag(task: str, input_id: str) -> str:
-    return f"{task}\x1f{input_id}"
 
 
 class CacheStore:
@@ -124,7 +119,7 @@ class CacheStore:
         entry = _entry(material, response, input_id)
         self._set(key, entry, material.as_dict())
         if schema is not None:
-            self._db.add(_S + material.schema_sha256, json.dumps(schema, sort_keys=True))
+            self._db.add(SCHEMA_PREFIX + material.schema_sha256, json.dumps(schema, sort_keys=True))
         return key
 
     def put_later(
@@ -139,8 +134,8 @@ class CacheStore:
         if self._writer_error is not None:
             raise CacheError(f"cache writer for {self.directory} failed: {self._writer_error}")
         key = material.key
-        if schema is not None and _S + material.schema_sha256 not in self._db:
-            self._db.add(_S + material.schema_sha256, json.dumps(schema, sort_keys=True))
+        if schema is not None and SCHEMA_PREFIX + material.schema_sha256 not in self._db:
+            self._db.add(SCHEMA_PREFIX + material.schema_sha256, json.dumps(schema, sort_keys=True))
         self._pending[key] = (_entry(material, response, input_id), material.as_dict())
         if self._writer is None:
             self._writer = threading.Thread(target=self._write_loop, name="recloom-cache-writer", daemon=True)
@@ -183,9 +178,9 @@ class CacheStore:
     def _set(self, key: str, entry: Mapping[str, Any], material: Mapping[str, Any]) -> None:
         value = json.dumps(entry, ensure_ascii=False) + "\n" + json.dumps(material, ensure_ascii=False)
         with self._db.transact(retry=True):
-            self._db.set(key, value, tag=_tag(str(material["task"]), str(entry["input_id"])))
+            self._db.set(key, value, tag=tag(str(material["task"]), str(entry["input_id"])))
             if entry.get("generation_key"):
-                self._db.set(_G + str(entry["generation_key"]), key)
+                self._db.set(GEN_PREFIX + str(entry["generation_key"]), key)
 
     def get_equivalent(self, material: KeyMaterial) -> tuple[str, dict[str, Any]] | None:
         """An entry generated from the same prompt (same generation key) under another task
@@ -196,21 +191,25 @@ class CacheStore:
         for key, (entry, _) in list(self._pending.items()):
             if entry.get("generation_key") == generation_key:
                 return key, entry
-        key = self._db.get(_G + generation_key)
+        key = self._db.get(GEN_PREFIX + generation_key)
         entry = None if key is None else self.get(key)
         return None if entry is None else (key, entry)
 
     def keys_for(self, task: str, input_id: str) -> list[str]:
         """Keys stored for this task and input (all attempts, all versions)."""
-        rows = self._db._sql("SELECT key FROM Cache WHERE tag = ?", (_tag(task, input_id),)).fetchall()
+        rows = self._db._sql("SELECT key FROM Cache WHERE tag = ?", (tag(task, input_id),)).fetchall()
         return [row[0] for row in rows]
 
     def schema(self, sha: str) -> dict[str, Any] | None:
-        text = self._db.get(_S + sha)
+        text = self._db.get(SCHEMA_PREFIX + sha)
         return None if text is None else json.loads(text)
 
     def keys(self) -> list[str]:
-        return [k for k in self._db.iterkeys() if isinstance(k, str) and not k.startswith((_S, _G))]
+        return [
+            k
+            for k in self._db.iterkeys()
+            if isinstance(k, str) and not k.startswith((SCHEMA_PREFIX, GEN_PREFIX))
+        ]
 
     def records(self) -> Iterator[dict[str, Any]]:
         for key in self.keys():
@@ -250,89 +249,19 @@ class CacheStore:
             + "; ".join(diffs)
         )
 
-    # --- maintenance ---------------------------------------------------------------------------------
+    # --- maintenance (recloom.cache.maintenance) ------------------------------------------------------
 
     def stats(self) -> dict[str, Any]:
-        by_task: Counter[str] = Counter()
-        by_backend: Counter[str] = Counter()
-        finish: Counter[str] = Counter()
-        n = 0
-        for record in self.records():
-            m = record["material"]
-            n += 1
-            by_task[f"{m['task']}@{m['task_version']}"] += 1
-            by_backend[f"{m['backend']}:{m['model']}"] += 1
-            finish[record["response"].get("finish_reason", "?")] += 1
-        return {
-            "directory": str(self.directory),
-            "entries": n,
-            "bytes": self._db.volume(),
-            "by_task": dict(by_task),
-            "by_backend": dict(by_backend),
-            "finish_reasons": dict(finish),
-        }
+        return maintenance.stats(self)
 
     def find(self, prefix: str) -> dict[str, Any]:
-        """The record whose key starts with ``prefix`` (at least 8 hex characters, unambiguous)."""
-        if len(prefix) < 8:
-            raise CacheError(f"key prefix {prefix!r} is too short: give at least 8 characters")
-        matches = [k for k in self.keys() if k.startswith(prefix)]
-        if len(matches) != 1:
-            raise CacheError(f"key prefix {prefix!r} matches {len(matches)} entries in {self.directory}")
-        record = self.record(matches[0])
-        assert record is not None
-        return record
+        return maintenance.find(self, prefix)
 
     def export(self, path: str | Path) -> int:
-        """Write every entry (and the schemas they use) as JSON lines; returns the entry count."""
-        n = 0
-        shas: set[str] = set()
-        with open(path, "w", encoding="utf-8") as fh:
-            for record in self.records():
-                fh.write(json.dumps({"entry": record}, ensure_ascii=False) + "\n")
-                shas.add(record["material"]["schema_sha256"])
-                n += 1
-            for sha in sorted(shas):
-                schema = self.schema(sha)
-                if schema is not None:
-                    fh.write(json.dumps({"schema": {"sha256": sha, "schema": schema}}) + "\n")
-        return n
+        return maintenance.export(self, path)
 
     def import_file(self, path: str | Path) -> int:
-        """Load entries written by ``export``. Each key is re-derived from its material; a mismatch
-        (a tampered or foreign line) is an error naming the file and line. Returns entries added."""
-        added = 0
-        with open(path, encoding="utf-8") as fh:
-            for lineno, line in enumerate(fh, 1):
-                if line.strip():
-                    added += self._import_line(line, path, lineno)
-        return added
-
-    def _import_line(self, line: str, path: str | Path, lineno: int) -> int:
-        try:
-            obj = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise CacheError(f"{path}:{lineno}: not JSON: {exc}") from exc
-        if isinstance(obj, dict) and "schema" in obj:
-            self._db.add(_S + obj["schema"]["sha256"], json.dumps(obj["schema"]["schema"], sort_keys=True))
-            return 0
-        record = obj.get("entry") if isinstance(obj, dict) else None
-        if not isinstance(record, dict) or not {"key", "material", "response"} <= record.keys():
-            raise CacheError(f"{path}:{lineno}: not a recloom cache entry")
-        if key_of(record["material"]) != record["key"]:
-            raise CacheError(
-                f"{path}:{lineno}: key {str(record['key'])[:16]} does not match its key material"
-            )
-        if record["key"] in self._db:
-            return 0
-        entry = {
-            "response": record["response"],
-            "input_id": str(record.get("input_id", "")),
-            "created": record.get("created", time.time()),
-            "generation_key": record.get("generation_key"),
-        }
-        self._set(record["key"], entry, record["material"])
-        return 1
+        return maintenance.import_file(self, path)
 
     def prune(
         self,
@@ -341,25 +270,7 @@ class CacheStore:
         older_than_s: float | None = None,
         keep_versions: Mapping[str, str] | None = None,
     ) -> int:
-        """Delete entries of ``task`` (or all tasks) that are older than ``older_than_s`` and/or whose
-        task version differs from ``keep_versions[task]``; with neither, all of them. Returns the count."""
-        now, removed = time.time(), 0
-        for record in self.records():
-            m = record["material"]
-            if task is not None and m["task"] != task:
-                continue
-            old = older_than_s is not None and now - record.get("created", now) > older_than_s
-            stale = (
-                keep_versions is not None
-                and m["task"] in keep_versions
-                and keep_versions[m["task"]] != m["task_version"]
-            )
-            if (older_than_s is None and keep_versions is None) or old or stale:
-                removed += int(self._db.delete(record["key"], retry=True))
-                generation_key = record.get("generation_key")
-                if generation_key and self._db.get(_G + generation_key) == record["key"]:
-                    self._db.delete(_G + generation_key, retry=True)
-        return removed
+        return maintenance.prune(self, task=task, older_than_s=older_than_s, keep_versions=keep_versions)
 
     def close(self) -> None:
         if self._writer is not None:
