@@ -21,10 +21,9 @@ from recloom.agents.backends.base import Backend, LLMRequest, LLMResponse, Sampl
 from recloom.agents.backends.factory import generation_extra, make_backend, normalize_kind
 from recloom.agents.runtime.config import RuntimeConfig
 from recloom.agents.runtime.judge import judge
-from recloom.agents.runtime.limiter import RateLimiter
 from recloom.agents.runtime.outcome import Attempt, Outcome
 from recloom.agents.runtime.pricing import PriceTable
-from recloom.agents.runtime.retry import transport_retrying
+from recloom.agents.runtime.transport import Transport
 from recloom.cache.canonical import sha256_hex
 from recloom.cache.keys import KeyMaterial
 from recloom.cache.modes import CacheMode
@@ -63,20 +62,12 @@ class CallEngine:
         self.cache = (
             None if self.mode is CacheMode.OFF else (cache or CacheStore(config.resolved_cache_dir()))
         )
-        self.limiter = RateLimiter(config.rpm, config.tpm)
-        self._retrying = transport_retrying(
-            retries=config.transport_retries,
-            initial_s=config.backoff_initial_s,
-            max_s=config.backoff_max_s,
-            max_retry_after_s=config.max_retry_after_s,
-            on_retry_after=self.limiter.pause,
-        )
+        self.transport = Transport(config)
         self.prices = PriceTable.load(config.prices_file)
         self._schemas_stored: set[str] = set()
         self._prefix_keys: dict[str, str] = {}
         self._extras: dict[str, dict[str, Any]] = {}
         self._prefetched: dict[str, dict[str, Any]] = {}
-        self._completion_estimate = 256.0
 
     # --- backend lifecycle -------------------------------------------------------------------------
 
@@ -282,49 +273,10 @@ class CallEngine:
         return response, "live"
 
     async def _generate(self, request: LLMRequest, outcome: Outcome) -> LLMResponse:
-        """One backend call under the limiter; transient failures are retried by tenacity. The
-        first attempt runs outside tenacity (the common case costs nothing extra); a failure is
-        handed to tenacity as its first attempt, so backoff and Retry-After apply uniformly."""
-        backend = self.backend()
-        estimate = self._estimate_tokens(request)
-        try:
-            response = await self._attempt(backend, request, estimate)
-        except TransportError as exc:
-            first: TransportError | None = exc
+        def count_retry() -> None:
+            outcome.transport_retries += 1
 
-            async def again() -> LLMResponse:
-                nonlocal first
-                if first is not None:
-                    error, first = first, None
-                    raise error
-                outcome.transport_retries += 1
-                return await self._attempt(backend, request, estimate)
-
-            response = await self._retrying.copy()(again)
-        self._completion_estimate = 0.9 * self._completion_estimate + 0.1 * response.usage.completion_tokens
-        return response
-
-    async def _attempt(self, backend: Backend, request: LLMRequest, estimate: int) -> LLMResponse:
-        timeout = self.config.request_timeout_s
-        await self.limiter.acquire(estimate)
-        actual = estimate
-        try:
-            async with asyncio.timeout(timeout):
-                response = await backend.complete(request)
-            actual = response.usage.total_tokens or estimate
-            return response
-        except TimeoutError as exc:
-            raise TransportError(
-                f"task {request.task!r} input {request.input_id!r}: no answer in {timeout:g} s"
-            ) from exc
-        finally:
-            self.limiter.settle(estimate, actual)
-
-    def _estimate_tokens(self, request: LLMRequest) -> int:
-        if not self.limiter.enabled:
-            return 0
-        chars = sum(len(m.content) for m in request.messages)
-        return int(chars / 4 + min(self._completion_estimate, request.sampling.max_tokens))
+        return await self.transport.send(self.backend(), request, count_retry)
 
     def _prefix_key(self, task: Task[Any, Any], messages: tuple[Message, ...]) -> str:
         system = messages[0].content if messages else ""
