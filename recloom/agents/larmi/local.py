@@ -149,8 +149,8 @@ def distinctive_name(group: Sequence[int], titles: Sequence[str], max_words: int
     count_out = Counter(w for ws in others for w in ws)
     order = {w: k for k, w in enumerate(w for ws in inside for w in ws)}
     score = {w: c / len(inside) - count_out[w] / max(len(others), 1) for w, c in count_in.items()}
-    best = sorted(score, key=lambda w: (-score[w], order[w]))[:max_words]
-    return " ".join(best) if best and score[best[0]] > 0 else titles[group[0]][:60]
+    best = sorted((w for w in score if score[w] > 0), key=lambda w: (-score[w], order[w]))[:max_words]
+    return " ".join(best) if best else titles[group[0]][:60]
 
 
 @local_solver("larmi.cluster.agglomerative", "1")
