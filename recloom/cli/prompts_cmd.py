@@ -23,6 +23,26 @@ CACHE_DIR = typer.Option(
 CACHE_MODE = typer.Option("rw", "--cache-mode", help="rw | replay | refresh | off")
 
 
+def load_workflow_tasks() -> None:
+    """Import every ``recloom.agents.<workflow>.tasks`` module (they register their tasks in the
+    default registry on import), so the CLI sees the workflows' tasks beside the built-in ones."""
+    import importlib
+    import pkgutil
+
+    import recloom.agents as agents
+
+    for info in pkgutil.iter_modules(agents.__path__):
+        if not info.ispkg:
+            continue
+        name = f"{agents.__name__}.{info.name}.tasks"
+        if importlib.util.find_spec(name) is None:
+            continue
+        try:
+            importlib.import_module(name)
+        except Exception as exc:  # one broken workflow must not hide the other tasks
+            typer.secho(f"warning: could not load tasks from {name}: {exc}", err=True, fg=typer.colors.YELLOW)
+
+
 def _config(
     backend: str, model: str, base_url: str | None, cache_dir: Path | None, cache_mode: str, **extra: Any
 ) -> Any:
@@ -43,6 +63,7 @@ def list_tasks() -> None:
     """Registered tasks with their content-hash versions (one line each)."""
     from recloom.prompts import default_registry
 
+    load_workflow_tasks()
     for task in default_registry():
         d = task.describe()
         solver = f"  local solver {d['local_solver']} (non-LLM baseline)" if d["local_solver"] else ""
@@ -63,6 +84,7 @@ def show(
     """A task's templates, output schema, schema warnings and (optionally) one rendered prompt."""
     from recloom.prompts import get_task
 
+    load_workflow_tasks()
     task = get_task(task_name)
     typer.echo(json.dumps(task.describe(), indent=2))
     for name, source in sorted(task.template.sources.items()):
@@ -98,6 +120,7 @@ def run(
     from recloom.agents.runtime import Runner
     from recloom.cli.options import read_inputs
 
+    load_workflow_tasks()
     config = _config(
         backend,
         model,
@@ -152,6 +175,7 @@ def diff(
     from recloom.cli.options import read_inputs, sample
     from recloom.prompts import PromptTemplate, get_task
 
+    load_workflow_tasks()
     a = get_task(task_name)
     b = get_task(task_b) if task_b else a
     if template_b is not None:
