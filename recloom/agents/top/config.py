@@ -142,11 +142,19 @@ class ReasonConfig:
 @dataclass(frozen=True)
 class SelectConfig:
     """S8: s(u,i) = (1−ω)·s_rel + ω·s_div (both min–max normalised over u's candidates, §1.6); the
-    top ``n_aug`` candidates per user, only those with s ≥ ``min_score`` when it is set."""
+    top ``n_aug`` candidates per user, only those with s ≥ ``min_score`` when it is set. The
+    history count c_u in s_div is per leaf, or per category subtree with ``diversity_level =
+    "category"`` (closer to the official code, §1.6)."""
 
     omega: float = 0.4
     n_aug: int = 3
     min_score: float | None = None
+    diversity_level: str = "leaf"
 
     def __post_init__(self) -> None:
-        _require("SelectConfig", omega=0.0 <= self.omega <= 1.0, n_aug=self.n_aug >= 1)
+        _require(
+            "SelectConfig",
+            omega=0.0 <= self.omega <= 1.0,
+            n_aug=self.n_aug >= 1,
+            diversity_level=self.diversity_level in ("leaf", "category"),
+        )

@@ -42,6 +42,12 @@ from recloom.graph.tree import PreferenceTree
 from recloom.graph.tree_balance import MergeGroup, overloaded_leaves, underloaded_groups
 
 LOG_FILE = "refine_log.jsonl"
+SAMPLE_CHARS = 200  # each sampled item text shown to the merge/split prompts is cut to this length
+
+
+def _clip(text: str, limit: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 @dataclass
@@ -87,7 +93,7 @@ class _Refiner:
         if len(members) > limit:
             rng = np.random.default_rng([self.config.seed, leaf])
             members = sorted(int(i) for i in rng.choice(members, size=limit, replace=False))
-        return [self.text[i] for i in members]
+        return [_clip(self.text[i], SAMPLE_CHARS) for i in members]
 
     def next_op(self, last: str | None) -> tuple[str, Any] | None:
         """The heaviest splittable leaf or the first mergeable group; when both exist, the kind

@@ -92,15 +92,18 @@ def select_for_user(
     leaf_items: Mapping[int, Sequence[int]],
     item_vec: Mapping[int, np.ndarray],
     config: SelectConfig,
+    group_of: Mapping[int, int] | None = None,
 ) -> list[dict[str, Any]]:
-    """The synthetic rows of one user (at most ``n_aug``, fewer only with fewer candidates)."""
+    """The synthetic rows of one user (at most ``n_aug``, fewer only with fewer candidates).
+    ``group_of`` maps a leaf to the unit c_u counts in (default: the leaf itself)."""
     train = set(history)
-    counts = Counter(leaf_of[i] for i in train if i in leaf_of)
+    key = (lambda v: v) if group_of is None else (lambda v: group_of.get(v, v))
+    counts = Counter(key(leaf_of[i]) for i in train if i in leaf_of)
     cand = sorted({i for v in dict.fromkeys(leaves) for i in leaf_items.get(v, ()) if i not in train})
     if not cand:
         return []
     s_rel = unit(np.stack([item_vec[i] for i in cand])) @ unit(user_vec)
-    s_div = np.array([1.0 / (1.0 + counts[leaf_of[i]]) for i in cand])
+    s_div = np.array([1.0 / (1.0 + counts[key(leaf_of[i])]) for i in cand])
     rel_n, div_n = minmax(s_rel), minmax(s_div)
     score = (1.0 - config.omega) * rel_n + config.omega * div_n
     order = sorted(range(len(cand)), key=lambda k: (-score[k], cand[k]))
@@ -158,13 +161,27 @@ def select_items(
     embed = embedder or shared_embedder()
     leaf_of = {i: tree.leaf_of(i) for i in tree.items}
     leaf_items = {leaf: tree.items_of(leaf) for leaf in tree.leaves()}
+    group_of = (
+        {leaf: tree.category_of(leaf) for leaf in leaf_items}
+        if config.diversity_level == "category"
+        else None
+    )
     item_vec = dict(zip(items.ids, embed(list(items.texts)), strict=True))
     texts = [user_text(by_id[c.user], items, user_mode) for c in user_leaves]
     user_vecs = embed(texts) if texts else np.zeros((0, 1))
     rows: list[dict[str, Any]] = []
     for c, vec in zip(user_leaves, user_vecs, strict=True):
         rows += select_for_user(
-            c.user, vec, c.leaf_ids, c.reasons, by_id[c.user].history, leaf_of, leaf_items, item_vec, config
+            c.user,
+            vec,
+            c.leaf_ids,
+            c.reasons,
+            by_id[c.user].history,
+            leaf_of,
+            leaf_items,
+            item_vec,
+            config,
+            group_of,
         )
     synthetic = SyntheticInteractions(tuple(rows))
     meta = _summary(synthetic, user_leaves, config, heldout)

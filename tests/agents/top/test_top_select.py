@@ -81,6 +81,25 @@ def test_omega_moves_the_choice_between_relevance_and_diversity() -> None:
     assert rel_only[0]["item"] == 4 and div_only[0]["item"] == 6
 
 
+def test_category_level_diversity_counts_per_subtree() -> None:
+    case = hand_case()
+    args = (
+        np.array([1.0, 0.0]),
+        [100, 200, 300],
+        {},
+        [1, 2, 3],
+        case["leaf_of"],
+        case["leaf_items"],
+        case["item_vec"],
+    )
+    # leaves 100 and 200 in category 1, leaf 300 in category 2: c = 3 for items 4 and 5, 0 for 6 and 7
+    rows = select_for_user(0, *args, SelectConfig(omega=1.0, n_aug=4), group_of={100: 1, 200: 1, 300: 2})
+    by_item = {r["item"]: r for r in rows}
+    assert by_item[4]["s_div"] == by_item[5]["s_div"] == pytest.approx(0.25) and by_item[6]["s_div"] == 1.0
+    with pytest.raises(ConfigError, match="diversity_level"):
+        SelectConfig(diversity_level="genre")
+
+
 def test_exactly_n_aug_distinct_non_training_items_and_min_score() -> None:
     case = hand_case()
     args = (
