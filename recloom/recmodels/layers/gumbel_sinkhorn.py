@@ -35,7 +35,7 @@ from recloom.errors import ConfigError
 
 SinkhornMethod = Literal["fixed_point", "unrolled"]
 _MAX_ROOT_STEPS = 100
-_ROOT_TOL = 1e-9
+_ROOT_TOL = 1e-5
 
 
 def log_sinkhorn(log_alpha: Tensor, row_mass: Tensor, col_mass: Tensor, n_iters: int) -> Tensor:
@@ -51,17 +51,17 @@ def log_sinkhorn(log_alpha: Tensor, row_mass: Tensor, col_mass: Tensor, n_iters:
 
 def two_column_fixed_point(z: Tensor, k: int) -> Tensor:
     """p [S, n] = sigmoid(z + c) with sum_j p_j = k per row, differentiable (implicit gradient)."""
-    zd = z.double()
     with torch.no_grad():
-        c = column_potential(zd, k)
-    p = torch.sigmoid(zd + c[:, None])
-    slope = (p * (1 - p)).sum(dim=1).clamp(min=1e-300)
-    c_attached = c - (p.sum(dim=1) - k) / slope  # value == c at the root; gradient = implicit one
-    return torch.sigmoid(zd + c_attached[:, None]).to(z.dtype)
+        c = column_potential(z.detach(), k)
+    p = torch.sigmoid(z + c[:, None])
+    slope = (p * (1 - p)).sum(dim=1).clamp(min=1e-30)
+    c_attached = c - (p.sum(dim=1) - k) / slope  # value ~ c at the root; gradient = implicit one
+    return torch.sigmoid(z + c_attached[:, None])
 
 
 def column_potential(z: Tensor, k: int) -> Tensor:
-    """The c [S] with sum_j sigmoid(z_sj + c_s) = k.
+    """The c [S] with sum_j sigmoid(z_sj + c_s) = k (to a relative 1e-5; the caller's attached
+    Newton step sharpens it).
 
     Newton on h(c) = log sum sigmoid(z + c) - log sum sigmoid(-z - c) - log(k / (n - k)), whose
     unit-step fixed-point iteration c <- c - h(c) is exactly a Sinkhorn column/row pass; steps are
@@ -71,18 +71,18 @@ def column_potential(z: Tensor, k: int) -> Tensor:
     target = math.log(k / (n - k))
     lo = -z.max(dim=1).values - 40.0  # h < 0 here
     hi = -z.min(dim=1).values + 40.0  # h > 0 here
-    c = -z.kthvalue(n - k + 1, dim=1).values  # the k-th largest score sits at 1/2
+    c = target - z.mean(dim=1)
     for _ in range(_MAX_ROOT_STEPS):
-        x = z + c[:, None]
-        p, q = torch.sigmoid(x), torch.sigmoid(-x)
-        sp, sq = p.sum(dim=1), q.sum(dim=1)
+        p = torch.sigmoid(z + c[:, None])
+        sp = p.sum(dim=1)
+        sq = (n - sp).clamp(min=1e-30)
         done = (sp - k).abs() < _ROOT_TOL * k
         if bool(done.all()):
             break
-        h = torch.log(sp) - torch.log(sq) - target
+        h = torch.log(sp.clamp(min=1e-30)) - torch.log(sq) - target
         lo, hi = torch.where(h < 0, c, lo), torch.where(h < 0, hi, c)
-        slope = (p * q).sum(dim=1) * (1.0 / sp + 1.0 / sq)
-        newton = c - h / slope.clamp(min=1e-300)
+        slope = (p * (1 - p)).sum(dim=1) * (1.0 / sp.clamp(min=1e-30) + 1.0 / sq)
+        newton = c - h / slope.clamp(min=1e-30)
         inside = (newton >= lo) & (newton <= hi)
         c = torch.where(done, c, torch.where(inside, newton, (lo + hi) / 2))
     return c
