@@ -14,8 +14,9 @@ synthetic users' clusters (:meth:`LARMI.set_synthetic_clusters`) feed :meth:`aux
 
 Ablations (Table 5): ``use_semantic=False`` is w/o-sem (h_f = 0, so o_k = m_k);
 ``use_capsules=False`` is w/o-col (o_k = h_k: the user's present clusters are the interests, a user
-with no cluster in view gets one cluster = its whole history). w/o-rep / L-gre are pipeline knobs
-(:func:`recloom.recmodels.larmi_selection.select_synthetic_users`).
+with no cluster in view gets one cluster = its whole history). w/o-rep / L-gre / w/o-com decide
+which synthetic users (if any) are handed to :meth:`LARMI.set_synthetic_clusters`: pipeline knobs
+(``recloom.pipelines.larmi_select``: selection "random" / "greedy"; no synthetic users).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Cluster artifacts -> masks / padded synthetic users, prefix batches, eval data, selection knob."""
+"""Cluster artifacts -> masks / padded synthetic users, prefix batches, eval data."""
 
 from __future__ import annotations
 
@@ -9,11 +9,9 @@ import numpy as np
 import pytest
 
 from recloom.data.split import SequenceExamples
-from recloom.errors import ConfigError, DataError
-from recloom.graph.max_cover import coverage_objective
+from recloom.errors import DataError
 from recloom.recmodels.larmi_clusters import ClusterTable, load_clusters_json, pad_synthetic
 from recloom.recmodels.larmi_data import PrefixSequenceData, sequence_eval_data
-from recloom.recmodels.larmi_selection import budget_for, select_synthetic_users
 
 
 def test_cluster_table_masks_by_hand() -> None:
@@ -89,17 +87,3 @@ def test_sequence_eval_data_excludes_history_and_drops_rows_without_targets() ->
     assert data.exclude.toarray()[0].nonzero()[0].tolist() == [1, 2, 3]
     assert data.truth.toarray()[1].nonzero()[0].tolist() == [0, 1]
     assert data.inputs["cluster_mask"][:, 0].int().tolist() == [[1, 0], [0, 1]]
-
-
-def test_selection_knob() -> None:
-    rng = np.random.default_rng(0)
-    a = rng.random((20, 30)) < 0.2
-    w = 1 + rng.random(30) / 10
-    assert budget_for(8442) == 169 and budget_for(10) == 1
-    greedy = select_synthetic_users(a, w, 3, "greedy")
-    rand = select_synthetic_users(a, w, 3, "random", seed=1)
-    assert len(rand.indices) == 3 and rand.solver == "random"
-    assert rand.objective == pytest.approx(coverage_objective(a, w, rand.indices))
-    assert greedy.objective >= rand.objective
-    with pytest.raises(ConfigError, match="unknown synthetic-user selection"):
-        select_synthetic_users(a, w, 3, "best")  # type: ignore[arg-type]
