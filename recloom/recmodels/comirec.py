@@ -33,6 +33,8 @@ class ComiRecSAConfig(MultiInterestConfig):
 class ComiRecSA(MultiInterestRecommender):
     """Self-attentive multi-interest model."""
 
+    config_class = ComiRecSAConfig
+
     def __init__(self, n_users: int, n_items: int, config: ComiRecSAConfig | None = None) -> None:
         config = config or ComiRecSAConfig()
         super().__init__(n_users, n_items, config)

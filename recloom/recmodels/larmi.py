@@ -59,6 +59,8 @@ class LARMIConfig(MultiInterestConfig):
 class LARMI(AuxiliaryLossMixin, MultiInterestRecommender):
     """Hybrid capsule + LLM-cluster interests with the synthetic-user contrastive term."""
 
+    config_class = LARMIConfig
+
     def __init__(self, n_users: int, n_items: int, config: LARMIConfig | None = None) -> None:
         config = config or LARMIConfig()
         super().__init__(n_users, n_items, config)
@@ -98,6 +100,8 @@ class LARMI(AuxiliaryLossMixin, MultiInterestRecommender):
             return self.routing(seq_emb, mask), None  # type: ignore[misc]
         cm = self.cluster_mask(batch, mask)
         if self.routing is None:  # w/o-col
+            if cm.shape[1] == 0:
+                cm = mask.new_zeros(mask.shape[0], 1, mask.shape[1])
             none = ~cm.any(dim=(1, 2))
             cm = cm.clone()
             cm[none, 0] = mask[none]

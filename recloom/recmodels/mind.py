@@ -31,6 +31,8 @@ class MINDConfig(MultiInterestConfig):
 class MIND(MultiInterestRecommender):
     """Capsule-only multi-interest model: interests = [ReLU(Dense)](squash(routing(history)))."""
 
+    config_class = MINDConfig
+
     def __init__(self, n_users: int, n_items: int, config: MINDConfig | None = None) -> None:
         config = config or MINDConfig()
         super().__init__(n_users, n_items, config)

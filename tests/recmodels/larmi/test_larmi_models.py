@@ -121,6 +121,8 @@ def test_wo_col_interests_are_the_present_clusters() -> None:
     empty = dict(b, cluster_mask=torch.zeros_like(b["cluster_mask"]))
     _, present = model.interests(empty)
     assert present[:, 0].all() and not present[:, 1:].any()
+    _, present = model.interests(dict(b, cluster_mask=torch.zeros(3, 0, 6, dtype=torch.bool)))
+    assert present.shape == (3, 1) and present.all()
 
 
 def test_larmi_needs_cluster_mask_and_valid_config() -> None:
