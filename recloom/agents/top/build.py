@@ -106,6 +106,7 @@ async def abuild_tree(
     inputs = [_input(g, s, items, config) for g, s in asked]
     answers: dict[str, tuple[ConstructOutput, str, str | None]] = {}
     if inputs:
+        ctx.warm_local([it.text for x in inputs for it in x.items])
         result = await ctx.run(CONSTRUCT, inputs, "construct")
         for inp, outcome in zip(inputs, result.outcomes, strict=True):
             if outcome.ok:

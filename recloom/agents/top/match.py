@@ -29,7 +29,14 @@ from recloom.agents.top.batching import halves, plan_batches
 from recloom.agents.top.config import MatchConfig
 from recloom.agents.top.embedding import Embedder, shared_embedder
 from recloom.agents.top.items import ItemTable
-from recloom.agents.top.match_task import MatchInput, MatchItem, MatchLeaf, MatchOutput, nearest_leaves
+from recloom.agents.top.match_task import (
+    MatchInput,
+    MatchItem,
+    MatchLeaf,
+    MatchOutput,
+    leaf_text,
+    nearest_leaves,
+)
 from recloom.agents.top.stepio import CallStats, StepContext, run_sync
 from recloom.agents.top.tasks import MATCH
 from recloom.errors import DataError
@@ -177,6 +184,10 @@ async def amatch_items(
             raise DataError(f"match_items: item {item} has no scope (the scopes map misses it)")
         by_scope.setdefault(scope, []).append(MatchItem(id=item, text=_clip(text, config.max_item_chars)))
     pending = [b for scope in sorted(by_scope) for b in matcher.batches(scope, by_scope[scope])]
+    ctx.warm_local(
+        [it.text for _, batch in pending for it in batch]
+        + [leaf_text(x.path, x.description) for leaves in matcher.leaves.values() for x in leaves]
+    )
     await matcher.run(pending)
     failures = matcher.fall_back(embedder or shared_embedder())
     if assign:

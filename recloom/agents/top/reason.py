@@ -148,6 +148,11 @@ async def areason_users(
         )
         for u in users
     ]
+    ctx.warm_local(
+        [leaf.path for leaf in leaves]
+        + [u.profile for u in users if u.profile.strip()]
+        + [h.title for x in inputs for h in x.history]
+    )
     result = await ctx.run(REASON, inputs, "reason") if inputs else None
     records = []
     for k, (user, inp) in enumerate(zip(users, inputs, strict=True)):

@@ -22,6 +22,8 @@ from pydantic import BaseModel
 from recloom.agents.artifacts import new_run_id, write_manifest
 from recloom.agents.runtime import Runner, RunResult
 from recloom.agents.runtime.manifest import backend_label, versions
+from recloom.agents.top.embedding import embedder_for
+from recloom.cache.modes import CacheMode
 from recloom.errors import ArtifactError, RecloomError
 from recloom.prompts.task import Task
 
@@ -119,6 +121,15 @@ class StepContext:
         )
         self.stats.add(result)
         return result
+
+    def warm_local(self, texts: Sequence[str]) -> None:
+        """Encode ``texts`` in one batch for the local backend's solvers, which would otherwise
+        encode them one call at a time (no effect for LLM backends and in replay)."""
+        engine = self.runner.engine
+        if engine.is_llm or engine.mode is CacheMode.REPLAY or not texts:
+            return
+        context = getattr(engine.backend(), "context", None) or {}
+        embedder_for(context)(list(dict.fromkeys(texts)))
 
     def finish(self, config: Any, counts: dict[str, Any], files: dict[str, str]) -> dict[str, Any]:
         """Write and return the step manifest."""
