@@ -11,7 +11,9 @@ max_x sum_j w_j 1[sum_i x_i A_ij >= 1]  s.t. x in {0,1}^M, |x| <= k.
 2. Gumbel-Sinkhorn soft top-k of s gives per-sample selection probabilities p
    (:func:`~recloom.recmodels.layers.gumbel_sinkhorn.gumbel_sinkhorn_topk`).
 3. Differentiable objective sum_j w_j min(1, sum_i p_i A_ij).
-4. Test time: the latent scores of *this* instance are optimised directly with Adam (lr 0.1); every
+4. Test time: latent variables l of *this* instance, initialised by the head's scores, are
+   optimised directly with Adam (lr 0.1), the soft top-k acting on sigmoid(l) (as in the solver
+   repository, which keeps the scores in (0, 1) so that the Gumbel noise keeps exploring); every
    step's Gumbel samples are rounded to hard top-k solutions, whose exact objective is evaluated,
    and the best hard solution seen is returned.
 
@@ -229,7 +231,10 @@ class NeuralMaxCoverSolver:
     name = "neural"
 
     def __init__(self, head: BipartiteSAGE | None = None, **options: object) -> None:
-        self.config = NeuralMaxCoverConfig(**options)  # type: ignore[arg-type]
+        try:
+            self.config = NeuralMaxCoverConfig(**options)  # type: ignore[arg-type]
+        except TypeError as exc:
+            raise ConfigError(f"neural max-cover solver: {exc}") from exc
         self.config.validate()
         self.head = head
         self.last_result: NeuralResult | None = None
