@@ -33,22 +33,28 @@ def tokens(text: str) -> list[str]:
 def distinctive_words(
     groups: Sequence[Sequence[str]], top: int = 3, exclude: Sequence[str] = ()
 ) -> list[list[str]]:
-    """Per group of texts, its ``top`` words by TF-IDF: tf = share of the group's texts containing
-    the word, idf = ln((1 + G) / (1 + groups containing it)), so a word found in every group scores
-    0 and is skipped; in groups of 4+ texts a word must occur in at least two of them. Words in
-    ``exclude`` (e.g. the ancestors' names) are skipped too; a group left without words gets its
-    most frequent ones."""
+    """Per group of texts, its ``top`` words by lift: with p_g(w) the share of the group's texts
+    containing w and p(w) the share over all groups, score = p_g · ln(p_g / p) for words more common
+    in the group than overall (a word spread evenly scores 0 and is skipped; unlike group-level
+    TF-IDF a word present in every group can still mark the group where it concentrates). In groups
+    of 4+ texts a word must occur in at least two of them (one-off title words are noise). Words in
+    ``exclude`` (e.g. the ancestors' names) are skipped; a group left without words gets its most
+    frequent ones. Ties are alphabetical."""
     banned = {w.lower() for w in exclude}
     per_text = [[set(tokens(t)) - banned for t in texts] for texts in groups]
-    n_groups = len(groups)
-    df = Counter(w for sets in per_text for w in set().union(*sets) if sets)
+    total = max(sum(len(texts) for texts in groups), 1)
+    overall = Counter(w for sets in per_text for s in sets for w in s)
     out = []
     for texts, sets in zip(groups, per_text, strict=True):
         size = max(len(texts), 1)
         tf = Counter(w for s in sets for w in s)
-        floor = 2 if size >= 4 else 1  # in larger groups a word must recur (one-off title words are noise)
-        scored = [(tf[w] / size * math.log((1 + n_groups) / (1 + df[w])), w) for w in tf if tf[w] >= floor]
-        scored = sorted((x for x in scored if x[0] > 0), key=lambda x: (-x[0], x[1]))
+        floor = 2 if size >= 4 else 1
+        scored = []
+        for w, n in tf.items():
+            p_g, p = n / size, overall[w] / total
+            if n >= floor and p_g > p:
+                scored.append((p_g * math.log(p_g / p), w))
+        scored.sort(key=lambda x: (-x[0], x[1]))
         words = [w for _, w in scored[:top]]
         out.append(words or frequent_words(texts, top, exclude=exclude))
     return out
