@@ -39,6 +39,9 @@ def _register() -> None:
     from recloom.cli import demo_cmd
 
     app.command("demo")(demo_cmd.demo)
+    from recloom.cli import top_cmd
+
+    app.add_typer(top_cmd.app, name="top")
     from recloom.cli import larmi_cmd
 
     app.add_typer(larmi_cmd.app, name="larmi")
