@@ -177,7 +177,10 @@ class _Refiner:
             self.skip.update(group.leaf_ids)
             return
         assert isinstance(outcome.result, MergeOutput)
+        union = {i for lid in group.leaf_ids for i in tree.items_of(lid)}
         new = tree.merge(group.leaf_ids, outcome.result.name, outcome.result.description)
+        if set(tree.items_of(new)) != union:
+            raise TreeError(f"merge of {list(group.leaf_ids)}: leaf {new} does not hold exactly their items")
         row.update(names=[outcome.result.name], new_leaves=[new])
 
     def verify(self, done: int) -> None:
