@@ -13,8 +13,8 @@ expected per-iteration weight is lambda and the periodic schedule approximates b
 ``lambda * L_cst`` every iteration (the paper reports the two strategies perform alike for
 lambda >= 1e-2). ``period=1`` with weight lambda is the every-iteration strategy.
 
-The value a step returns (the trainer's logged loss) is L_rec alone; the last auxiliary value is
-``last_aux_loss`` (with SAM-style rules, that of the rule's last forward pass).
+The value a step returns (the trainer's logged loss) is L_rec alone; the auxiliary value of that
+(first, unperturbed) forward pass is kept in ``last_aux_loss``.
 """
 
 from __future__ import annotations
@@ -39,6 +39,7 @@ class AuxiliaryLossMixin:
 
     _aux_weight: float = 0.0
     last_auxiliary_loss: float | None = None
+    auxiliary_values: list[float] | None = None  # every value computed since the rule reset it
 
     def auxiliary_loss(self) -> Tensor | None:
         """The auxiliary objective (scalar), or None when the model has none to offer."""
@@ -61,6 +62,8 @@ class AuxiliaryLossMixin:
         if aux is None:
             return base
         self.last_auxiliary_loss = float(aux.detach())
+        if self.auxiliary_values is not None:
+            self.auxiliary_values.append(self.last_auxiliary_loss)
         return base + self._aux_weight * aux
 
 
@@ -99,10 +102,15 @@ class PeriodicAuxiliaryStep:
         if not trigger:
             return self.inner.step(model, batch, optimizer)
         self.n_aux_updates += 1
-        model.last_auxiliary_loss = None
-        with model.auxiliary_weight(self.weight):
-            total = self.inner.step(model, batch, optimizer)
-        if model.last_auxiliary_loss is None:
+        model.auxiliary_values = []
+        try:
+            with model.auxiliary_weight(self.weight):
+                total = self.inner.step(model, batch, optimizer)
+            values = model.auxiliary_values
+        finally:
+            model.auxiliary_values = None
+        if not values:
             return total
-        self.last_aux_loss = model.last_auxiliary_loss
-        return total - self.weight * self.last_aux_loss  # report L_rec; L_aux is in last_aux_loss
+        # the rule returns its first (unperturbed) pass: report L_rec of that pass
+        self.last_aux_loss = values[0]
+        return total - self.weight * values[0]

@@ -11,6 +11,7 @@ from recloom.recmodels.comirec import ComiRecSA, ComiRecSAConfig
 from recloom.recmodels.larmi import LARMI, LARMIConfig
 from recloom.recmodels.larmi_clusters import ClusterTable, pad_synthetic
 from recloom.recmodels.mind import MIND, MINDConfig
+from recloom.recmodels.optim.factory import get_step_rule
 
 N_ITEMS = 12
 SEQ_RIGHT = torch.tensor([[1, 2, 3, 4, 0, 0], [5, 6, 7, 0, 0, 0], [8, 9, 10, 11, 12, 1]])
@@ -165,6 +166,19 @@ def test_periodic_auxiliary_step_triggers_every_period() -> None:
         moved.append(m.item_emb.weight.detach().clone())
     assert not torch.allclose(moved[0], moved[1])
     assert model._aux_weight == 0.0
+
+
+def test_periodic_auxiliary_step_wraps_sam() -> None:
+    torch.manual_seed(9)
+    model = LARMI(3, N_ITEMS, LARMIConfig(dim=8, max_len=10))
+    model.set_synthetic_clusters(*pad_synthetic([[[0, 1, 2], [3, 4]]], N_ITEMS))
+    b = batch(SEQ_RIGHT)
+    plain = float(model.loss(b).detach())
+    aux = float(model.auxiliary_loss().detach())
+    rule = PeriodicAuxiliaryStep(lam=1.0, inner=get_step_rule("sam", rho=0.05))
+    value = rule.step(model, b, torch.optim.SGD(model.parameters(), lr=0.0))
+    assert value == pytest.approx(plain, abs=1e-5) and rule.last_aux_loss == pytest.approx(aux, abs=1e-5)
+    assert model.auxiliary_values is None and model._aux_weight == 0.0
 
 
 def test_auxiliary_loss_reaches_item_embeddings_only_through_synthetic_items() -> None:
