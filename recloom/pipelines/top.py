@@ -18,7 +18,7 @@ Each step can also run on its own (``session.build()``, ``.match()``, ``.refine(
 from __future__ import annotations
 
 import time
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +31,8 @@ from recloom.pipelines.augment import SYNTHETIC_FILE
 from recloom.pipelines.top_compare import compare_backbone, evaluate_plain, markdown_table
 from recloom.pipelines.top_config import DataOptions, RuntimeOptions, TopConfig
 from recloom.pipelines.top_data import TopData, prepare
-from recloom.pipelines.top_train import train_backbone, train_top
+from recloom.pipelines.top_rounds import RoundsConfig
+from recloom.pipelines.top_train import BackboneConfig, TrainedBackbone, train_backbone, train_top
 
 ARTIFACT_STEPS = ("build", "match", "refine", "reason", "augment")
 REPORT_FILE = "report.json"
@@ -232,36 +233,57 @@ class TopSession:
         return result
 
     # ------------------------------------------------------------------ everything
-    def run(self) -> dict[str, Any]:
-        """All steps, both trainings, the comparison; writes report.json and comparison.md."""
-        start = time.perf_counter()
-        steps = {"build": self.build(), "match": self.match(), "refine": self.refine()}
+    def tree_steps(self) -> dict[str, dict[str, Any]]:
+        """S1-S4 (build, match, refine) into the run directory."""
+        return {"build": self.build(), "match": self.match(), "refine": self.refine()}
+
+    def compare(
+        self, backbone: BackboneConfig, rounds: RoundsConfig, out_dir: Path, baselines: bool = True
+    ) -> Comparison:
+        """Backbone (+ MMR, DPP with ``baselines``) and ToP with ``rounds`` on the latest tree."""
         tree, _ = agents.latest_tree(self.run_dir)
         augmenter = agents.AgentAugmenter(
             self.runner, tree, self.items, self.users(), self.config.agents, self.heldout(), self.embedder
         )
-        data, cfg = self.data, self.config
-        plain = self._timed("train_backbone", train_backbone, data, cfg.backbone)
-        vectors = self.embedder(list(self.items.texts)) if cfg.rerank_similarity == "text" else None
-        rerankers = {"mmr": cfg.mmr, "dpp": cfg.dpp}
-        rows = self._timed(
-            "evaluate_backbone_mmr_dpp", compare_backbone, plain.model, data, rerankers, vectors
-        )
-        top = self._timed(
-            "train_top", train_top, data, cfg.backbone, augmenter, cfg.rounds, self.run_dir / "rounds"
-        )
+        data, cfg, rows = self.data, self.config, {}
+        plain = None
+        if baselines:
+            plain = self._timed("train_backbone", train_backbone, data, backbone)
+            vectors = self.embedder(list(self.items.texts)) if cfg.rerank_similarity == "text" else None
+            rerankers = {"mmr": cfg.mmr, "dpp": cfg.dpp}
+            rows = self._timed(
+                "evaluate_backbone_mmr_dpp", compare_backbone, plain.model, data, rerankers, vectors
+            )
+        top = self._timed("train_top", train_top, data, backbone, augmenter, rounds, out_dir)
         rows["top"] = evaluate_plain(top.model, data.test, data.spec)
-        rows = {name: rows[name] for name in ("backbone", "top", "mmr", "dpp")}
+        order = [name for name in ("backbone", "top", "mmr", "dpp") if name in rows]
+        return Comparison({name: rows[name] for name in order}, plain, top, augmenter)
+
+    def run(self) -> dict[str, Any]:
+        """All steps, both trainings, the comparison; writes report.json and comparison.md."""
+        start = time.perf_counter()
+        steps = self.tree_steps()
+        result = self.compare(self.config.backbone, self.config.rounds, self.run_dir / "rounds")
         from recloom.pipelines.top_report import build_report
 
-        report = build_report(self, steps, rows, plain, top, augmenter, time.perf_counter() - start)
+        report = build_report(self, steps, result, time.perf_counter() - start)
         write_json(self.run_dir / REPORT_FILE, report)
-        (self.run_dir / TABLE_FILE).write_text(markdown_table(rows) + "\n", encoding="utf-8")
-        self._record_step("rounds", self.timings["train_top"], {"calls": augmenter.stats.as_dict()})
+        (self.run_dir / TABLE_FILE).write_text(markdown_table(result.rows) + "\n", encoding="utf-8")
+        self._record_step("rounds", self.timings["train_top"], {"calls": result.augmenter.stats.as_dict()})
         manifest = read_manifest(self.run_dir)
         manifest.update(report=REPORT_FILE, table=TABLE_FILE, wall_s=report["wall_seconds"])
         write_manifest(self.run_dir, manifest)
         return report
 
 
-__all__ = ["DataOptions", "RuntimeOptions", "TopConfig", "TopSession", "markdown_table"]
+@dataclass
+class Comparison:
+    """The rows of one backbone-vs-ToP comparison and what produced them."""
+
+    rows: dict[str, dict[str, Any]]
+    plain: TrainedBackbone | None
+    top: TrainedBackbone
+    augmenter: agents.AgentAugmenter
+
+
+__all__ = ["Comparison", "DataOptions", "RuntimeOptions", "TopConfig", "TopSession", "markdown_table"]

@@ -15,7 +15,7 @@ from recloom.agents.runtime.manifest import backend_label, versions
 from recloom.pipelines.top_compare import markdown_table
 
 if TYPE_CHECKING:
-    from recloom.pipelines.top import TopSession
+    from recloom.pipelines.top import Comparison, TopSession
     from recloom.pipelines.top_agents import AgentAugmenter
     from recloom.pipelines.top_train import TrainedBackbone
 
@@ -58,17 +58,27 @@ def synthetic_summary(session: TopSession, top: TrainedBackbone) -> dict[str, An
     }
 
 
+def comparison_summary(session: TopSession, result: Comparison) -> dict[str, Any]:
+    """Table, training summaries, synthetic edges and the rounds' agent calls of one comparison."""
+    top = result.top
+    training = {"top": top.summary()}
+    if result.plain is not None:
+        training["backbone"] = result.plain.summary()
+    return {
+        "table": result.rows,
+        "training": training,
+        "synthetic": synthetic_summary(session, top),
+        "rounds_calls": _calls(result.augmenter.stats.as_dict()),
+        "influence_seconds": round(top.rounds.tracker.seconds, 4) if top.rounds is not None else 0.0,
+    }
+
+
 def build_report(
-    session: TopSession,
-    steps: dict[str, dict[str, Any]],
-    rows: dict[str, dict[str, Any]],
-    plain: TrainedBackbone,
-    top: TrainedBackbone,
-    augmenter: AgentAugmenter,
-    wall_seconds: float,
+    session: TopSession, steps: dict[str, dict[str, Any]], result: Comparison, wall_seconds: float
 ) -> dict[str, Any]:
     engine = session.runner.engine
     cfg = session.config
+    summary = comparison_summary(session, result)
     return {
         "dataset": session.data.dataset.stats(),
         "protocol": {
@@ -93,19 +103,16 @@ def build_report(
             "dpp": asdict(cfg.dpp),
             "rerank_similarity": cfg.rerank_similarity,
         },
-        "table": rows,
-        "training": {"backbone": plain.summary(), "top": top.summary()},
+        "table": summary["table"],
+        "training": summary["training"],
         "tree": {
             "leaves": steps["refine"].get("leaves"),
             "refine_operations": steps["refine"].get("operations"),
             "built_leaves": steps["build"].get("leaves"),
         },
-        "llm": llm_summary(steps, augmenter),
-        "synthetic": synthetic_summary(session, top),
-        "seconds": {
-            **session.timings,
-            "influence": round(top.rounds.tracker.seconds, 4) if top.rounds is not None else 0.0,
-        },
+        "llm": llm_summary(steps, result.augmenter),
+        "synthetic": summary["synthetic"],
+        "seconds": {**session.timings, "influence": summary["influence_seconds"]},
         "wall_seconds": round(wall_seconds, 3),
         "versions": versions(),
     }
