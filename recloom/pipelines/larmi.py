@@ -189,10 +189,15 @@ def compare_solvers(
     solvers: Sequence[str] = ("greedy", "neural", "exact", "random"),
 ) -> list[dict[str, Any]]:
     """Objective and time of each solver on the same instance (exact without the greedy fallback, so
-    its row says whether it finished); written to select/compare.json."""
+    its row says whether it finished); a selection stage B already made with the same budget is
+    reused, not recomputed. Written to select/compare.json."""
     k = config.budget_for(cliques.incidence.shape[0])
     rows = []
     for name in solvers:
+        done = Path(run_dir) / "select" / name / SELECTION_FILE
+        if name != "exact" and done.exists() and read_json(done)["budget"] == k:
+            rows.append({k_: v for k_, v in read_json(done).items() if k_ not in ("indices", "title_cap")})
+            continue
         sel = select_users(
             cliques,
             k,

@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from recloom.agents.larmi.task import Cluster, ClusterInput, ClusterOutput
+from recloom.agents.larmi.task import DESCRIPTION_CHARS, NAME_CHARS, Cluster, ClusterInput, ClusterOutput
 from recloom.errors import ConfigError
 from recloom.prompts.solver import local_solver
 
@@ -153,7 +153,7 @@ def distinctive_name(group: Sequence[int], titles: Sequence[str], max_words: int
     return " ".join(best) if best else titles[group[0]][:60]
 
 
-@local_solver("larmi.cluster.agglomerative", "1")
+@local_solver("larmi.cluster.agglomerative", "2")
 def agglomerative_clusters(inp: ClusterInput, context: Mapping[str, Any]) -> ClusterOutput:
     """See the module docstring."""
     cut, overlap = thresholds(context)
@@ -164,8 +164,8 @@ def agglomerative_clusters(inp: ClusterInput, context: Mapping[str, Any]) -> Clu
         groups = add_overlaps(groups, dist, overlap)
     clusters = [
         Cluster(
-            name=distinctive_name(g, inp.titles)[:80],
-            description=f"{len(g)} item(s) like {inp.titles[g[0]][:80]!r}"[:300],
+            name=distinctive_name(g, inp.titles)[:NAME_CHARS],
+            description=f"{len(g)} item(s) like {inp.titles[g[0]][:100]!r}"[:DESCRIPTION_CHARS],
             items=[i + 1 for i in g],
         )
         for g in groups

@@ -25,6 +25,7 @@ from recloom.errors import SemanticValidationError
 
 MAX_TITLES = 80  # longest title list a prompt carries (synthetic users are capped to it, §2.5)
 TITLE_CHARS = 120  # titles are cut to this many characters in the prompt
+NAME_CHARS, DESCRIPTION_CHARS = 60, 160
 Title = Annotated[str, StringConstraints(min_length=1, max_length=TITLE_CHARS)]
 Entry = int | str
 ITEMS_SCHEMA = {
@@ -45,8 +46,8 @@ class ClusterInput(BaseModel):
 
 
 class Cluster(BaseModel):
-    name: str = Field(max_length=80, description="short name of the interest")
-    description: str = Field(max_length=300, description="one sentence")
+    name: str = Field(max_length=NAME_CHARS, description="short name of the interest")
+    description: str = Field(max_length=DESCRIPTION_CHARS, description="one short sentence")
     items: Annotated[list[Entry], WithJsonSchema(ITEMS_SCHEMA)] = Field(min_length=1)
 
 
@@ -77,7 +78,7 @@ def check_clusters(output: ClusterOutput, inp: ClusterInput) -> ClusterOutput:
     if missing:
         repairs.append(f"item(s) {missing} in no cluster: added as singleton clusters")
         out += [
-            Cluster(name=inp.titles[i - 1][:80], description="(singleton added by repair)", items=[i])
+            Cluster(name=inp.titles[i - 1][:NAME_CHARS], description="(singleton added by repair)", items=[i])
             for i in missing
         ]
     if len(out) > len(inp.titles):
