@@ -3,6 +3,7 @@
     recloom train lightgcn --data ml-100k --split recbole --epochs 200 --out runs/lightgcn-ml100k
     recloom train sasrec --data ml-1m --split sasrec --hp maxlen=50 --hp loss=ce --out runs/sasrec
     recloom train mf --data runs/my-dataset --split runs/splits/my-split --out runs/mf
+    recloom train sasrec --data ml-1m --split sasrec --optimizer eisam --opt rho=0.05 --opt gamma=50
 """
 
 from __future__ import annotations
@@ -47,14 +48,25 @@ def train(
     min_rating: Annotated[float | None, typer.Option(help="Keep ratings >= this as positives.")] = None,
     data_dir: Annotated[Path | None, typer.Option(help="Data directory (else $RECLOOM_DATA).")] = None,
     quiet: Annotated[bool, typer.Option(help="No progress bar.")] = False,
+    optimizer: Annotated[str, typer.Option(help="Step rule: plain, sam, eisam, groupsam or rw (weights and "
+                                           "head/tail groups from the training targets).")] = "plain",
+    opt: Annotated[list[str] | None, typer.Option(help="Step-rule option key=value (repeat), e.g. rho=0.05, "
+                                                  "lam=0.5, gamma=50, code_variant=true.")] = None,
 ) -> None:
     """Train MODEL on a dataset split, evaluate on its test part, write report.json and model.pt."""
+    import numpy as np
+
+    from recloom.pipelines.eisam_eval import RULES, make_step_rule
     from recloom.recmodels.checkpoint import load_split_and_dataset, save_run
     from recloom.recmodels.experiment import run_experiment
     from recloom.recmodels.registry import model_class
     from recloom.recmodels.trainer import TrainConfig
 
     model_class(model)  # fail on an unknown name before loading data
+    if optimizer not in RULES:
+        raise ConfigError(f"--optimizer {optimizer!r}: choose one of {', '.join(RULES)}")
+    rule_params = dict(parse_param(p) for p in opt or [])
+    make_step_rule(optimizer, np.arange(10), 10, **rule_params)  # bad options fail before loading data
     cutoffs = _int_list(ks, "--ks")
     hparams = dict(parse_param(p) for p in hp or [])
     split_params = dict(parse_param(p) for p in split_param or [])
@@ -62,7 +74,9 @@ def train(
     config = TrainConfig(epochs=epochs, batch_size=batch_size, lr=lr, seed=seed, patience=patience,
                          monitor=monitor, quiet=quiet)
     trained, report = run_experiment(model, the_split, dataset=dataset, hparams=hparams, train_config=config,
-                                     ks=cutoffs, n_neg=n_neg)
+                                     ks=cutoffs, n_neg=n_neg, step_rule=lambda data: make_step_rule(
+                                         optimizer, data.item, the_split.n_items, **rule_params))
+    report["optimizer"] = {"rule": optimizer, "options": rule_params}
     save_run(out, trained, report, dataset)
     summary = {k: round(v, 4) for k, v in report["test_metrics"].items() if "/" not in k and "@" in k}
     typer.echo(json.dumps({"out": str(out), "best_epoch": report["best_epoch"], "test": summary}))

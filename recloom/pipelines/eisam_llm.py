@@ -26,6 +26,7 @@ from recloom.llmrec.hf import load_causal_lm
 from recloom.pipelines.eisam_data import EisamData, take
 from recloom.pipelines.eisam_eval import (
     DEFAULT_RULE_PARAMS,
+    StepTimer,
     group_metrics,
     groupings_for,
     make_step_rule,
@@ -85,7 +86,8 @@ def bigrec_experiment(
     )
     step = make_step_rule(rule, targets, data.n_items, **(rule_params or {}))
     started = time.perf_counter()
-    result = Trainer(model, train, cfg, step_rule=step).fit()
+    timer = StepTimer(step)
+    result = Trainer(model, train, cfg, step_rule=timer, callbacks=[timer]).fit()
     wall = time.perf_counter() - started
     metrics = group_metrics(model, test, groupings_for(data, cells), batch_size=model.config.gen_batch_size)
     return {
@@ -97,6 +99,7 @@ def bigrec_experiment(
         "eval_sequences": len(test_ex),
         "losses": [round(e.loss, 5) for e in result.history],
         "seconds_per_epoch": [round(s, 3) for s in result.epoch_seconds],
+        "cpu_seconds_per_epoch": [round(s, 3) for s in timer.cpu],
         "train_wall_seconds": round(wall, 2),
         "test": metrics,
         "sample_generations": model.last_generations[:5],

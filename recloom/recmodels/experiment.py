@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -21,6 +22,7 @@ from recloom.recmodels.base import Recommender
 from recloom.recmodels.diversity import category_weights
 from recloom.recmodels.evaluation import EvalData, EvalSpec, evaluate
 from recloom.recmodels.groups import head_tail_groups
+from recloom.recmodels.optim import StepRule
 from recloom.recmodels.registry import SEQUENTIAL, get_model
 from recloom.recmodels.sampling import PairwiseData
 from recloom.recmodels.sequences import SequenceData, pad_histories
@@ -80,8 +82,10 @@ def eval_spec_for(dataset: Dataset | None, split: Split, ks: tuple[int, ...],
 def run_experiment(name: str, split: Split, *, dataset: Dataset | None = None,
                    hparams: dict[str, Any] | None = None, train_config: TrainConfig | None = None,
                    ks: tuple[int, ...] = (10, 20), metrics: tuple[str, ...] = ("recall", "ndcg", "hr", "mrr"),
-                   n_neg: int = 1) -> tuple[Recommender, dict[str, Any]]:
-    """Seed, build, train with early stopping on validation, evaluate on test; returns (model, report)."""
+                   n_neg: int = 1, step_rule: Callable[[Any], StepRule] | None = None,
+                   ) -> tuple[Recommender, dict[str, Any]]:
+    """Seed, build, train with early stopping on validation, evaluate on test; returns (model, report).
+    ``step_rule(train_data)`` builds the optimiser step rule from the training data (default plain)."""
     cfg = train_config or TrainConfig()
     hparams = dict(hparams or {})
     seed_everything(cfg.seed)
@@ -93,7 +97,8 @@ def run_experiment(name: str, split: Split, *, dataset: Dataset | None = None,
     model = get_model(name, split.n_users, split.n_items, interactions=interactions, **hparams)
     spec = eval_spec_for(dataset, split, ks, metrics)
     start = time.perf_counter()
-    result = Trainer(model, data, cfg, valid=valid, eval_spec=spec).fit()
+    rule = step_rule(data) if step_rule is not None else None
+    result = Trainer(model, data, cfg, valid=valid, eval_spec=spec, step_rule=rule).fit()
     wall = time.perf_counter() - start
     test_metrics = evaluate(model, test, spec)
     return model, _report(name, model, cfg, result, test_metrics, wall, dataset, split, len(data))
