@@ -45,6 +45,9 @@ def _register() -> None:
     from recloom.cli import larmi_cmd
 
     app.add_typer(larmi_cmd.app, name="larmi")
+    from recloom.cli import probe_cmd
+
+    app.add_typer(probe_cmd.app, name="probe")
 
 
 _register()
