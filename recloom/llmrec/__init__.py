@@ -9,6 +9,7 @@ Public API::
     from recloom.llmrec.data import RecordData, prompt_inputs        # token batches
     from recloom.llmrec.alpaca import records, prompt, format_warmup_records
     from recloom.llmrec.grounding import HiddenStateEncoder, last_token_states
+    from recloom.llmrec.warmup import format_warmup, WarmupConfig      # the probe's format warm-up
     from recloom.pipelines.eisam_llm import bigrec_experiment        # train + evaluate on the protocol
 
 Submodules are imported on use (this package imports nothing heavy itself).

@@ -130,3 +130,26 @@ def test_bigrec_trains_and_evaluates_end_to_end(model_dir: Path, data: EisamData
     assert sum(test.get(f"n_rows/{c}", 0) for c in ("ph_dh", "ph_dt", "pt_dh", "pt_dt")) == 12
     assert all(0.0 <= v <= 1.0 for k, v in test.items() if k.startswith(("ndcg@10/", "hr@10/")))
     assert len(report["seconds_per_epoch"]) == 1 and report["sample_generations"]
+
+
+def test_format_warmup_merges_adapters_into_a_loadable_model(
+    model_dir: Path, data: EisamData, tmp_path: Path
+) -> None:
+    from recloom.llmrec.warmup import WarmupConfig, format_warmup
+
+    config = WarmupConfig(
+        n_examples=8,
+        k=3,
+        history=3,
+        model=SMALL,
+        train=TrainConfig(epochs=1, batch_size=4, lr=1e-2, quiet=True),
+    )
+    report = format_warmup(model_dir, data.titles()[:200], tmp_path / "warm", config)
+    assert report["examples"] == 8 and len(report["losses"]) == 1
+    base, _ = load_causal_lm(model_dir)
+    warm, tok = load_causal_lm(tmp_path / "warm")
+    names = dict(warm.named_parameters())
+    assert not any("lora" in n for n in names)
+    changed = [n for n, p in base.named_parameters() if not torch.equal(p, names[n])]
+    assert changed and all(n.endswith(("q_proj.weight", "v_proj.weight")) for n in changed)
+    assert tok.eos_token_id is not None
