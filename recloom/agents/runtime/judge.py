@@ -3,6 +3,12 @@
 Every rejection is an ``OutputError`` subclass (fed back to the model in a re-ask); nothing else is
 raised for any text a model can produce. Truncation (``finish_reason == "length"``) is checked
 first and is never parsed as success, even when the text happens to be valid JSON.
+
+The common case (the whole answer is valid JSON for the output model) is one call of pydantic's
+JSON validator (parse and validate in Rust, 3x cheaper than ``json.loads`` + ``model_validate``);
+anything it rejects takes the step-by-step path below, so every error message is unchanged. Models
+that validate strictly skip the shortcut: strict JSON-mode validation accepts strings for dates,
+UUIDs and enums that strict Python-mode validation of the parsed JSON refuses.
 """
 
 from __future__ import annotations
@@ -39,9 +45,22 @@ def judge(task: Task[Any, Any], inp: BaseModel, response: LLMResponse) -> tuple[
         )
     if reason in _REFUSED:
         raise RefusalError(f"the model refused or was filtered ({reason}): {response.text[:200]}")
+    output = _validate_json(task.output_model, response.text)
+    if output is not None:
+        return validate_semantics(task, inp, output), False
     value, repaired = parse_json(response.text)
     output = validate_schema(task.output_model, value)
     return validate_semantics(task, inp, output), repaired
+
+
+def _validate_json(model: type[BaseModel], text: str) -> BaseModel | None:
+    """``model`` validated straight from ``text`` (whole text = one JSON value), else None."""
+    if model.model_config.get("strict"):
+        return None
+    try:
+        return model.model_validate_json(text)
+    except (ValidationError, ValueError, TypeError, RecursionError):
+        return None
 
 
 def parse_json(text: str) -> tuple[Any, bool]:
