@@ -68,33 +68,49 @@ class KeyMaterial:
     def canonical(self) -> str:
         """``canonical_json(self.as_dict())``, assembled from pre-serialised parts: a long system
         prompt shared by a whole batch is serialised once, not once per request."""
-        messages = ",".join(f"[{_dump(role)},{_dump_cached(content)}]" for role, content in self.messages)
+        messages = ",".join(f"[{_dump_short(role)},{_dump_cached(content)}]" for role, content in self.messages)
         return (
-            f'{{"backend":{_dump(self.backend)},"extra":{_mapping_json(self.extra)},"format":{KEY_FORMAT},'
-            f'"messages":[{messages}],"model":{_dump(self.model)},"sampling":{_mapping_json(self.sampling)},'
-            f'"schema_sha256":{_dump(self.schema_sha256)},"task":{_dump(self.task)},'
-            f'"task_version":{_dump(self.task_version)}}}'
+            f'{{"backend":{_dump_short(self.backend)},"extra":{_mapping_json(self.extra)},"format":{KEY_FORMAT},'
+            f'"messages":[{messages}],"model":{_dump_short(self.model)},"sampling":{_mapping_json(self.sampling)},'
+            f'"schema_sha256":{_dump_short(self.schema_sha256)},"task":{_dump_short(self.task)},'
+            f'"task_version":{_dump_short(self.task_version)}}}'
         )
 
 
 _dump = json.JSONEncoder(ensure_ascii=False).encode  # one encoder, not one per call
 
 
-_FRAGMENTS: dict[Any, str] = {}
+_FRAGMENTS: dict[Any, str] = {}  # long strings and small mappings -> their JSON
 
 
 def _mapping_json(mapping: Mapping[str, Any]) -> str:
-    """Canonical JSON of a small mapping, memoised when its values are hashable scalars."""
+    """Canonical JSON of a small mapping, memoised when its values are hashable. The memo key is
+    the items in their given order (another order is another memo entry with the same sorted JSON)
+    plus the value types: 1, 1.0 and True are equal (and hash alike) in Python."""
     try:
-        # the type is part of the memo key: 1, 1.0 and True are equal (and hash alike) in Python
-        memo = ("m", tuple(sorted((k, type(v).__name__, v) for k, v in mapping.items())))
+        memo = (tuple(mapping.items()), tuple(map(type, mapping.values())))
         fragment = _FRAGMENTS.get(memo)
-    except TypeError:  # unhashable or unorderable values
+    except TypeError:  # unhashable values
         return canonical_json(dict(mapping))
     if fragment is None:
         if len(_FRAGMENTS) > 512:
             _FRAGMENTS.clear()
         fragment = _FRAGMENTS[memo] = canonical_json(dict(mapping))
+    return fragment
+
+
+_SHORT: dict[str, str] = {}
+
+
+def _dump_short(text: str) -> str:
+    """JSON of an identifier that repeats in every key (role, backend, model, task, version)."""
+    fragment = _SHORT.get(text) if type(text) is str else None
+    if fragment is None:
+        fragment = _dump(text)
+        if type(text) is str:
+            if len(_SHORT) > 4096:
+                _SHORT.clear()
+            _SHORT[text] = fragment
     return fragment
 
 
