@@ -16,7 +16,6 @@ from recloom.pipelines.top_compare import markdown_table
 
 if TYPE_CHECKING:
     from recloom.pipelines.top import Comparison, TopSession
-    from recloom.pipelines.top_agents import AgentAugmenter
     from recloom.pipelines.top_train import TrainedBackbone
 
 _CALL_KEYS = ("backend_calls", "cached", "inputs", "failed", "reasks", "prompt_tokens", "completion_tokens")
@@ -26,10 +25,13 @@ def _calls(raw: dict[str, Any]) -> dict[str, int]:
     return {k: int(raw.get(k, 0)) for k in _CALL_KEYS}
 
 
-def llm_summary(steps: dict[str, dict[str, Any]], augmenter: AgentAugmenter) -> dict[str, Any]:
-    """Calls and tokens per step (tree steps, then the rounds' reasoning) and their totals."""
+def llm_summary(
+    steps: dict[str, dict[str, Any]], rounds_calls: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """Calls and tokens per step (tree steps, then the rounds' reasoning when given) and totals."""
     by_step = {name: _calls(info.get("calls", {})) for name, info in steps.items()}
-    by_step["reason (rounds)"] = _calls(augmenter.stats.as_dict())
+    if rounds_calls is not None:
+        by_step["reason (rounds)"] = _calls(rounds_calls)
     total = {k: sum(s[k] for s in by_step.values()) for k in _CALL_KEYS}
     match = steps.get("match", {})
     return {
@@ -110,7 +112,7 @@ def build_report(
             "refine_operations": steps["refine"].get("operations"),
             "built_leaves": steps["build"].get("leaves"),
         },
-        "llm": llm_summary(steps, result.augmenter),
+        "llm": llm_summary(steps, result.augmenter.stats.as_dict()),
         "synthetic": summary["synthetic"],
         "seconds": {**session.timings, "influence": summary["influence_seconds"]},
         "wall_seconds": round(wall_seconds, 3),
