@@ -148,3 +148,12 @@ def test_demo_replay_prints_the_same_table_without_any_backend(micro_dir: Path, 
     replay = invoke(*args, "--cache", "replay")
     assert len(table_lines(first)) == 6 and table_lines(first) == table_lines(replay)
     assert "NOT an LLM" in first and "backends built 0" in replay and "cache mode replay" in replay
+
+
+@pytest.mark.slow
+def test_demo_on_movielens_100k_replays_identically(tmp_path: Path) -> None:
+    args = ["demo", "--out", str(tmp_path), "--epochs", "6", "--gap", "2", "--warmup", "1"]
+    first = invoke(*args)
+    replay = invoke(*args, "--cache", "replay")
+    assert "on ml-100k" in first and len(table_lines(first)) == 6
+    assert table_lines(first) == table_lines(replay) and "backends built 0" in replay
