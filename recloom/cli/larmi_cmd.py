@@ -44,6 +44,16 @@ def _data_config(data: Path | None, dataset: str, users: int | None) -> Any:
     return DataConfig(dataset=dataset, data_dir=str(data) if data else None, users=users)
 
 
+def _open(run_dir: Path, data: Path | None, dataset: str, users: int | None) -> Any:
+    """The run's data: the recorded options unless data options are given (then they must match)."""
+    from recloom.pipelines.larmi import CONFIG_FILE, open_run
+
+    given = data is not None or users is not None or dataset != "amazon-scientific"
+    if (run_dir / CONFIG_FILE).exists() and not given:
+        return open_run(run_dir)
+    return open_run(run_dir, _data_config(data, dataset, users))
+
+
 def _runner(
     backend: str,
     model: str,
@@ -116,9 +126,9 @@ def cluster_cmd(
     embedding_cache: Path | None = EMB_CACHE,
 ) -> None:
     """Stage A: cluster every real user's training history (one prompt per user)."""
-    from recloom.pipelines.larmi import open_run, stage_cluster
+    from recloom.pipelines.larmi import stage_cluster
 
-    larmi_data = open_run(run_dir, _data_config(data, dataset, users))
+    larmi_data = _open(run_dir, data, dataset, users)
     runner, context = _runner(
         backend, model, base_url, cache_dir, cache_mode, concurrency, threshold, embedding_cache
     )
@@ -143,10 +153,10 @@ def cliques_cmd(
     similarity: str = typer.Option("jaccard", "--similarity", help="jaccard | overlap | cosine"),
 ) -> None:
     """Stage B1-B4: neighbourhoods, synthetic users, item values, incidence matrix."""
-    from recloom.pipelines.larmi import open_run, stage_cliques
+    from recloom.pipelines.larmi import stage_cliques
     from recloom.pipelines.larmi_select import SelectConfig, clique_summary
 
-    larmi_data = open_run(run_dir, _data_config(data, dataset, users))
+    larmi_data = _open(run_dir, data, dataset, users)
     cliques = stage_cliques(run_dir, larmi_data, SelectConfig(clique_size=clique_size, similarity=similarity))
     _echo(clique_summary(cliques))
 
@@ -176,7 +186,7 @@ def select_cmd(
 
     from recloom.pipelines.larmi import compare_solvers, open_run, read_cliques, stage_select
 
-    larmi_data = open_run(run_dir)
+    larmi_data = open_run(run_dir, create=False)
     cliques = read_cliques(run_dir)
     config = replace(
         _select_config(solver, budget_share, budget, exact_time_limit, neural_steps, None, seed),
@@ -212,7 +222,7 @@ def train_cmd(
     from recloom.pipelines.larmi import open_run, stage_train
     from recloom.pipelines.larmi_train import TrainSettings
 
-    larmi_data = open_run(run_dir)
+    larmi_data = open_run(run_dir, create=False)
     settings = TrainSettings(epochs=epochs, batch_size=batch_size, lr=lr, patience=patience)
     records = stage_train(run_dir, larmi_data, variants, seeds, settings)
     _echo(

@@ -51,8 +51,9 @@ CONFIG_FILE, SELECTION_FILE, RESULTS_FILE = "config.json", "selection.json", "re
 
 
 # --- run directory ---------------------------------------------------------------------------------------
-def open_run(run_dir: str | Path, data: DataConfig | None = None) -> LarmiData:
-    """The run's data: ``data`` for a new run directory (recorded in config.json), else the recorded one."""
+def open_run(run_dir: str | Path, data: DataConfig | None = None, *, create: bool = True) -> LarmiData:
+    """The run's data: ``data`` for a new run directory (recorded in config.json), else the recorded
+    one. ``create=False``: a directory without config.json is an error (a later stage needs the first)."""
     path = Path(run_dir)
     if (path / CONFIG_FILE).exists():
         recorded = DataConfig.from_dict(read_json(path / CONFIG_FILE)["data"])
@@ -62,6 +63,11 @@ def open_run(run_dir: str | Path, data: DataConfig | None = None) -> LarmiData:
                 "use a new run directory"
             )
         return load_larmi_data(recorded)
+    if not create:
+        raise ArtifactError(
+            f"{path} is not a LARMI run directory (no {CONFIG_FILE}); run `recloom larmi "
+            "cluster` or `cliques` there first"
+        )
     path.mkdir(parents=True, exist_ok=True)
     data = data or DataConfig()
     write_json(path / CONFIG_FILE, {"data": data.as_dict()})
