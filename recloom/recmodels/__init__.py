@@ -15,6 +15,8 @@ Public API (import from the modules; this package imports nothing heavy itself):
     from recloom.recmodels.groups import head_tail_groups
     from recloom.recmodels.experiment import run_experiment        # what `recloom train` runs
     from recloom.recmodels.checkpoint import load_model
+    from recloom.recmodels.influence import InfluenceTracker, InfluenceConfig   # ToP group influence (callback)
+    from recloom.recmodels.rerank import RerankConfig, rerank_topk, dpp_greedy, mmr  # MMR / DPP re-ranking
 
 Typical use::
 
