@@ -81,8 +81,8 @@ class RoundRecord:
     group_scores: list[float]
     n_edges: int
     n_dropped: int
-    influence_seconds: float
-    augment_seconds: float
+    select_seconds: float  # choosing the users (the influence itself is computed during training)
+    augment_seconds: float  # reasoning + item selection
 
 
 class ToPRounds(Callback):
