@@ -34,6 +34,7 @@ def demo(
     warmup: Annotated[int, typer.Option(help="No round before this epoch.")] = 5,
     min_rating: Annotated[float, typer.Option(help="Ratings >= this are positives.")] = 4.0,
     core: Annotated[int, typer.Option(help="k-core filter.")] = 10,
+    larmi_users: Annotated[int, typer.Option(help="Also LARMI on the first N Amazon Scientific users.")] = 0,
 ) -> None:
     """ToP-Rec on MovieLens-100K (local backend): backbone vs ToP vs MMR vs DPP."""
     import time
@@ -67,3 +68,7 @@ def demo(
     report = TopSession(config, run_dir).run()
     typer.echo(report_text(report))
     typer.echo(f"\nwall {time.perf_counter() - started:.0f} s; artifacts in {run_dir}")
+    if larmi_users:  # optional LARMI step (recloom.cli.larmi_cmd.demo_step)
+        from recloom.cli.larmi_cmd import demo_step
+
+        typer.echo("\n" + demo_step(out, cache, larmi_users, data_dir))

@@ -281,3 +281,33 @@ def run_cmd(
         TrainSettings(epochs=epochs),
     )
     _echo(summary)
+
+
+def demo_step(out: Path, cache_mode: str = "rw", users: int = 400, data_dir: Path | None = None) -> str:
+    """The LARMI step of ``recloom demo``: the whole workflow on the first ``users`` Amazon Scientific
+    users with the local backend (cache ``out/cache``; ``replay`` builds no backend), LARMI vs MIND
+    for 3 epochs. Returns the printed report."""
+    from recloom.agents.artifacts import new_run_id
+    from recloom.pipelines.larmi_run import run_workflow
+    from recloom.pipelines.larmi_train import TrainSettings
+
+    runner, context = _runner("local", "", None, out / "cache", cache_mode, 16, 0.7, out / "embeddings")
+    runner.config.progress = False
+    select = _select_config("neural", 0.02, None, 30.0, 100, None, 0)
+    run_dir = out / new_run_id(f"larmi-demo-{cache_mode}")
+    summary = run_workflow(
+        run_dir,
+        _data_config(data_dir, "amazon-scientific", users),
+        runner,
+        context,
+        select,
+        ["larmi", "mind"],
+        [0],
+        TrainSettings(epochs=3, lr=1e-2),
+    )
+    stage_a, built = summary["stages"]["cluster"], runner.engine.backends_built
+    return (
+        f"LARMI on the first {users} Amazon Industrial & Scientific users (local non-LLM clustering, "
+        f"cache {cache_mode}: {stage_a['backend_calls']} of {stage_a['prompts']} stage-A prompts sent to "
+        f"the backend, backends built {built}):\n{summary['table']}\nartifacts in {run_dir}"
+    )

@@ -66,3 +66,14 @@ def test_user_errors_name_what_is_missing(tmp_path: Path, args: list[str], error
     result = CLI.invoke(app, ["larmi", *args, "--run-dir", str(run)])
     assert result.exit_code != 0 and isinstance(result.exception, error)
     assert match in str(result.exception)
+
+
+@pytest.mark.slow
+def test_demo_step_replays_the_same_table_without_a_backend(tmp_path: Path) -> None:
+    from recloom.cli.larmi_cmd import demo_step
+
+    first = demo_step(tmp_path, "rw", users=120)
+    again = demo_step(tmp_path, "replay", users=120)
+    assert "cache replay: 0 of " in again and "backends built 0" in again
+    table = [line for line in first.splitlines() if line.startswith("| larmi") or line.startswith("| mind")]
+    assert len(table) == 2 and all(line in again.splitlines() for line in table)
