@@ -25,11 +25,12 @@ from typing import Any
 
 from recloom.agents.artifacts import new_run_id, read_jsonl, write_json, write_jsonl, write_manifest
 from recloom.agents.larmi.inputs import ClusterRequest
-from recloom.agents.larmi.local import agglomerative_clusters
+from recloom.agents.larmi.local import agglomerative_clusters, warm_embeddings
 from recloom.agents.larmi.task import ClusterOutput, check_clusters
 from recloom.agents.larmi.tasks import CLUSTER
 from recloom.agents.runtime import Outcome, Runner
 from recloom.agents.runtime.manifest import backend_label, versions
+from recloom.cache.modes import CacheMode
 from recloom.errors import ArtifactError, RecloomError
 
 CLUSTERS_JSONL, CLUSTERS_JSON = "clusters.jsonl", "clusters.json"
@@ -104,6 +105,9 @@ async def acluster(
     if out is not None and (out / "manifest.json").exists():
         raise ArtifactError(f"{out} already holds a {step!r} step (manifest.json); give a new directory")
     calls_dir = None if out is None else out / "calls"
+    if not runner.engine.is_llm and runner.engine.mode is not CacheMode.REPLAY:
+        context = runner.config.backend_options.get("context") or {}
+        warm_embeddings(context, [t for r in requests for t in r.input.titles])
     result = await runner.arun(
         CLUSTER, [r.input for r in requests], run_dir=calls_dir, run_id=new_run_id(f"larmi-{step}")
     )

@@ -81,6 +81,14 @@ def embedder_for(context: Mapping[str, Any]) -> Embed:
         return _SHARED[key]
 
 
+def warm_embeddings(context: Mapping[str, Any], texts: Sequence[str]) -> None:
+    """Embed ``texts`` in one batch with the embedder the solver will use for ``context`` (solving
+    user by user would otherwise encode a few titles per call)."""
+    embed = embedder_for(context)
+    if isinstance(embed, TitleEmbedder):
+        embed(list(dict.fromkeys(texts)))
+
+
 def thresholds(context: Mapping[str, Any]) -> tuple[float, float]:
     """(cluster threshold, overlap threshold) from the context, checked."""
     cut = float(context.get(THRESHOLD_KEY, DEFAULT_THRESHOLD))
