@@ -31,7 +31,7 @@ def summarize_side(repeats: list[dict[str, Any]]) -> dict[str, Any]:
         "train_cpu_s_per_epoch": epoch_stats(train_cpu),
         "valid_s_per_eval": epoch_stats(valid),
         "median_run_train_s_per_epoch": [statistics.median(r["train_seconds"]) for r in repeats],
-        "peak_rss_mib": statistics.median(r["peak_rss_mib"] for r in repeats),
+        "peak_rss_mib": _median_known([r["peak_rss_mib"] for r in repeats]),
         "wall_seconds": [r["wall_seconds"] for r in repeats],
     }
 
@@ -59,15 +59,20 @@ def verdict(r: dict[str, Any]) -> dict[str, bool]:
     }
 
 
-def _div(a: float, b: float) -> float:
-    return float(a) / float(b) if b else float("nan")
+def _div(a: float | None, b: float | None) -> float:
+    return float(a) / float(b) if a is not None and b else float("nan")
+
+
+def _median_known(values: list[float | None]) -> float | None:
+    known = [v for v in values if v is not None]
+    return statistics.median(known) if known else None
 
 
 def _side_row(run: dict[str, Any], side: str, s: dict[str, Any]) -> str:
     vals = " | ".join(f"{s['test'][m]:.4f}" for m in METRICS)
     wall, cpu = s["train_s_per_epoch"]["median"], s["train_cpu_s_per_epoch"]["median"]
     return (f"| {run['dataset']} | {run['model']} | {run['split']} | {side} | {vals} | {wall:.3f} | "
-            f"{cpu:.3f} | {s['best_epoch']} / {s['epochs_run']} | {s['peak_rss_mib']:.0f} |")
+            f"{cpu:.3f} | {s['best_epoch']} / {s['epochs_run']} | {_fmt(s['peak_rss_mib'], '.0f')} |")
 
 
 def _ratio_row(run: dict[str, Any]) -> str:
@@ -75,7 +80,11 @@ def _ratio_row(run: dict[str, Any]) -> str:
     vals = " | ".join(f"{rat['test'][m]:.3f}" for m in METRICS)
     wall, cpu = rat["speedup_train_epoch"], rat["speedup_train_epoch_cpu"]
     return (f"| {run['dataset']} | {run['model']} | {run['split']} | **ours / RecBole** | {vals} | "
-            f"**{wall:.2f}× faster** | **{cpu:.2f}× faster** | | {rat['memory_ratio']:.2f} |")
+            f"**{wall:.2f}× faster** | **{cpu:.2f}× faster** | | {_fmt(rat['memory_ratio'], '.2f')} |")
+
+
+def _fmt(value: float | None, spec: str) -> str:
+    return "n/a" if value is None or value != value else format(value, spec)
 
 
 def table(runs: list[dict[str, Any]]) -> str:

@@ -61,6 +61,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--out", type=Path, default=DEFAULT_OUT)
     p.add_argument("--table", type=Path, default=DEFAULT_TABLE,
                    help="README whose results table is rewritten")
+    p.add_argument("--reuse", action="store_true",
+                   help="take finished identical child results from --work-dir instead of training again")
+    p.add_argument("--merge", action="store_true",
+                   help="keep the runs of --out that this invocation does not redo (dataset/model/split)")
     p.add_argument("--no-table", dest="table", action="store_const", const=None,
                    help="leave the README alone (e.g. for extra seeds written to another --out)")
     args = p.parse_args(argv)
@@ -83,11 +87,27 @@ def hparams(args: argparse.Namespace) -> dict[str, Any]:
             "n_neg": args.n_neg, "optimizer": "adam", "weight_decay": 0.0, "valid_metric": "ndcg@10"}
 
 
-def run_side(side: str, job: dict[str, Any], work: Path, python: str, threads: int) -> dict[str, Any]:
-    """One child run of ``side`` ("recbole" or "recloom")."""
+def _reusable(job: dict[str, Any], job_path: Path, out: Path) -> dict[str, Any] | None:
+    """A finished result of exactly this job from an earlier (possibly interrupted) invocation."""
+    if not (job_path.exists() and out.exists()) or json.loads(job_path.read_text()) != job:
+        return None
+    result = json.loads(out.read_text())
+    result.setdefault("wall_seconds", None)
+    result.setdefault("peak_rss_mib", None)  # not recorded when the parent died before saving it
+    result["reused"] = True
+    return result
+
+
+def run_side(side: str, job: dict[str, Any], work: Path, python: str, threads: int,
+             reuse: bool = False) -> dict[str, Any]:
+    """One child run of ``side`` ("recbole" or "recloom"); with ``reuse``, a finished identical
+    job's result in ``work`` is taken instead of training again."""
     tag = f"{side}-{job['dataset']}-{job['model']}-{job['split_source']}-r{job['repeat']}"
     job = {**job, "out": str(work / f"{tag}.json")}
     job_path = work / f"{tag}.job.json"
+    if reuse and (old := _reusable(job, job_path, Path(job["out"]))) is not None:
+        print(f"  {tag}: reusing {job['out']}", flush=True)
+        return old
     job_path.write_text(json.dumps(job, indent=1))
     script = HERE / f"{side}_child.py"
     extra = recbole_venv.CHILD_ENV if side == "recbole" else {}
@@ -96,6 +116,7 @@ def run_side(side: str, job: dict[str, Any], work: Path, python: str, threads: i
                                work / f"{tag}.log", Path(job["out"]))
     print(f" {result['wall_seconds']:.0f}s, test ndcg@10 {result['test']['ndcg@10']:.4f}, "
           f"best epoch {result['best_epoch']}/{result['epochs_run']}", flush=True)
+    Path(job["out"]).write_text(json.dumps(result, indent=1))  # with wall time and peak RSS
     return result
 
 
@@ -132,12 +153,13 @@ def bench_one(dataset: str, model: str, split: str, args: argparse.Namespace, wo
         order = ("recbole", "recloom") if r % 2 == 0 else ("recloom", "recbole")
         for side in order:
             py = rb_python if side == "recbole" else args.recloom_python
-            sides[side].append(run_side(side, {**base, "repeat": r}, work, py, args.threads))
+            sides[side].append(run_side(side, {**base, "repeat": r}, work, py, args.threads, args.reuse))
     check_same_data(sides["recbole"][0], sides["recloom"][0])
     summary = {s: report.summarize_side(v) for s, v in sides.items()}
     rat = report.ratios(summary["recloom"], summary["recbole"])
     first = sides["recbole"][0]
     return {"dataset": dataset, "dataset_label": datasets.LABELS[dataset], "model": model, "split": split,
+            "hparams": hparams(args), "seed": args.seed, "repeats": args.repeats,
             "data": {k: first[k] for k in ("n_users", "n_items", "sizes", "n_batches")},
             **summary, "ratios": rat, "targets_met": report.verdict(rat), "raw": sides}
 
@@ -161,6 +183,8 @@ def main(argv: list[str] | None = None) -> int:
         for split in splits:
             for model in args.models:
                 runs.append(bench_one(name, model, split, args, work, rb_python))
+    if args.merge and args.out.exists():
+        runs = merge_runs(json.loads(args.out.read_text())["runs"], runs)
     doc = build_document(args, runs, rb_python, time.time() - started)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(doc, indent=1) + "\n")
@@ -169,6 +193,12 @@ def main(argv: list[str] | None = None) -> int:
     if args.table:
         write_table(args.table, text)
     return 0
+
+
+def merge_runs(old: list[dict[str, Any]], new: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``old`` runs not redone by ``new`` (keyed by dataset, model, split), then ``new``."""
+    redone = {(r["dataset"], r["model"], r["split"]) for r in new}
+    return [r for r in old if (r["dataset"], r["model"], r["split"]) not in redone] + new
 
 
 def build_document(args: argparse.Namespace, runs: list[dict[str, Any]], rb_python: str,
@@ -197,7 +227,8 @@ def build_document(args: argparse.Namespace, runs: list[dict[str, Any]], rb_pyth
             "timing": "training seconds per epoch (incl. negative sampling, excl. validation), "
                       "median over all epochs; peak RSS of each child via wait4",
         },
-        "hparams": hparams(args), "seed": args.seed, "repeats": args.repeats,
+        "hparams_note": "each run carries its own hparams / seed / repeats (runs may be merged from "
+                        "several invocations, e.g. fewer epochs for ML-1M LightGCN)",
         "targets": {"metric_tolerance": report.METRIC_TOLERANCE, "min_speedup": report.MIN_SPEEDUP},
         "runs": runs,
     }
