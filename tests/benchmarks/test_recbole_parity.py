@@ -145,3 +145,30 @@ def test_table_has_one_cell_per_column() -> None:
     assert len(lines) == 5
     assert len({line.count("|") for line in lines}) == 1
     assert "4.00× faster" in lines[-1]
+
+
+def test_merge_keeps_runs_not_redone_and_replaces_the_rest() -> None:
+    old = [{"dataset": "ml-100k", "model": "bpr", "split": "own", "v": 1},
+           {"dataset": "ml-1m", "model": "bpr", "split": "own", "v": 1}]
+    new = [{"dataset": "ml-1m", "model": "bpr", "split": "own", "v": 2}]
+    merged = run.merge_runs(old, new)
+    assert [(r["dataset"], r["v"]) for r in merged] == [("ml-100k", 1), ("ml-1m", 2)]
+
+
+def test_reuse_only_for_the_identical_job(tmp_path: Path) -> None:
+    job, job_path, out = _job(), tmp_path / "j.json", tmp_path / "o.json"
+    job_path.write_text(json.dumps(job))
+    out.write_text(json.dumps({"test": {}, "train_seconds": [1.0]}))
+    reused = run._reusable(job, job_path, out)
+    assert reused is not None and reused["reused"] and reused["peak_rss_mib"] is None
+    assert run._reusable(_job(seed=1), job_path, out) is None
+
+
+def test_unknown_peak_memory_shows_as_na() -> None:
+    theirs, ours = _side(1.0, [4.0], 400.0), _side(1.0, [1.0], 300.0)
+    ours["peak_rss_mib"] = None
+    rat = parity_report.ratios(ours, theirs)
+    assert rat["memory_ratio"] != rat["memory_ratio"]  # nan
+    run_doc = {"dataset": "d", "model": "m", "split": "own", "recbole": theirs, "recloom": ours,
+               "ratios": rat}
+    assert "n/a" in parity_report.table([run_doc])
