@@ -9,14 +9,16 @@ import scipy.sparse as sp
 
 from recloom.errors import ConfigError
 from recloom.recmodels.base import Recommender
+from recloom.recmodels.comirec import ComiRecSA
 from recloom.recmodels.lightgcn import LightGCN
+from recloom.recmodels.mind import MIND
 from recloom.recmodels.mf import MF
 from recloom.recmodels.ngcf import NGCF
 from recloom.recmodels.sasrec import SASRec
 
 MODELS: dict[str, type[Recommender]] = {"mf": MF, "bpr": MF, "lightgcn": LightGCN, "ngcf": NGCF,
-                                        "sasrec": SASRec}
-SEQUENTIAL = frozenset({"sasrec"})
+                                        "sasrec": SASRec, "mind": MIND, "comirec": ComiRecSA}
+SEQUENTIAL = frozenset({"sasrec", "mind", "comirec"})
 GRAPH = frozenset({"lightgcn", "ngcf"})
 
 
