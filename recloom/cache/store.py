@@ -28,7 +28,7 @@ import diskcache
 from recloom.cache import maintenance
 from recloom.cache.fs import filesystem_type, is_network_filesystem
 from recloom.cache.keys import KeyMaterial, diff_material
-from recloom.cache.layout import GEN_PREFIX, SCHEMA_PREFIX, tag
+from recloom.cache.layout import GEN_PREFIX, SCHEMA_PREFIX, entry_of, material_of, tag
 from recloom.errors import CacheError
 
 log = logging.getLogger(__name__)
@@ -69,7 +69,7 @@ class CacheStore:
         if pending is not None:
             return pending[0]
         text = self._db.get(key)
-        return None if text is None else json.loads(text[: text.index("\n")])
+        return None if text is None else entry_of(text)
 
     def get_many(self, keys: list[str]) -> dict[str, dict[str, Any]]:
         """Entries of the ``keys`` that are stored, in one query per 500 keys (replay and resume
@@ -88,20 +88,19 @@ class CacheStore:
                 f"SELECT key, value FROM Cache WHERE raw = 1 AND mode = 1 AND key IN ({marks})", chunk
             )
             for key, text in rows.fetchall():
-                found[key] = json.loads(text[: text.index("\n")])
+                found[key] = entry_of(text)
         return found
 
     def material(self, key: str) -> dict[str, Any] | None:
         text = self._db.get(key)
-        return None if text is None else json.loads(text[text.index("\n") + 1 :])
+        return None if text is None else material_of(text)
 
     def record(self, key: str) -> dict[str, Any] | None:
         """The full record: key, material, response, input id, creation time."""
         text = self._db.get(key)
         if text is None:
             return None
-        head, _, tail = text.partition("\n")
-        return {"key": key, "material": json.loads(tail), **json.loads(head)}
+        return {"key": key, "material": material_of(text), **entry_of(text)}
 
     def __contains__(self, key: str) -> bool:
         return key in self._pending or key in self._db
