@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Any
 
@@ -61,26 +61,37 @@ class KeyMaterial:
         differ only in their validator. None when no prompt version is known."""
         if not self.prompt_version:
             return None
-        material = self.as_dict()
-        material["task_version"] = f"prompt:{self.prompt_version}"
-        return sha256_hex(canonical_json(material))
+        return sha256_hex(replace(self, task_version=f"prompt:{self.prompt_version}").canonical())
 
     def canonical(self) -> str:
-        """``canonical_json(self.as_dict())``, assembled from pre-serialised parts: a long system
-        prompt shared by a whole batch is serialised once, not once per request."""
-        messages = ",".join(f"[{_dump_short(role)},{_dump_cached(content)}]" for role, content in self.messages)
-        return (
-            f'{{"backend":{_dump_short(self.backend)},"extra":{_mapping_json(self.extra)},"format":{KEY_FORMAT},'
-            f'"messages":[{messages}],"model":{_dump_short(self.model)},"sampling":{_mapping_json(self.sampling)},'
-            f'"schema_sha256":{_dump_short(self.schema_sha256)},"task":{_dump_short(self.task)},'
-            f'"task_version":{_dump_short(self.task_version)}}}'
-        )
+        """``canonical_json(self.as_dict())``, assembled from pre-serialised parts: everything around
+        the messages (and a long system prompt) is shared by a whole batch and serialised once."""
+        head, tail = _frame(self)
+        messages = [f"[{_dump_short(role)},{_dump_cached(content)}]" for role, content in self.messages]
+        return head + ",".join(messages) + tail
 
 
 _dump = json.JSONEncoder(ensure_ascii=False).encode  # one encoder, not one per call
 
 
 _FRAGMENTS: dict[Any, str] = {}  # long strings and small mappings -> their JSON
+_FRAMES: dict[tuple[Any, ...], tuple[str, str]] = {}
+
+
+def _frame(m: KeyMaterial) -> tuple[str, str]:
+    """The canonical JSON before and after the messages (keys in sorted order)."""
+    extra, sampling = _mapping_json(m.extra), _mapping_json(m.sampling)
+    signature = (m.backend, m.model, m.task, m.task_version, m.schema_sha256, extra, sampling)
+    frame = _FRAMES.get(signature)
+    if frame is None:
+        if len(_FRAMES) > 512:
+            _FRAMES.clear()
+        frame = _FRAMES[signature] = (
+            f'{{"backend":{_dump(m.backend)},"extra":{extra},"format":{KEY_FORMAT},"messages":[',
+            f'],"model":{_dump(m.model)},"sampling":{sampling},"schema_sha256":{_dump(m.schema_sha256)},'
+            f'"task":{_dump(m.task)},"task_version":{_dump(m.task_version)}}}',
+        )
+    return frame
 
 
 def _mapping_json(mapping: Mapping[str, Any]) -> str:
@@ -103,7 +114,7 @@ _SHORT: dict[str, str] = {}
 
 
 def _dump_short(text: str) -> str:
-    """JSON of an identifier that repeats in every key (role, backend, model, task, version)."""
+    """JSON of a message role (memoised: it repeats in every key)."""
     fragment = _SHORT.get(text) if type(text) is str else None
     if fragment is None:
         fragment = _dump(text)
