@@ -27,7 +27,16 @@ from contenders import PEERS
 from replay import ReplayBench
 
 WARMUP_CALLS = 128
-PACKAGES = ("recloom", "openai", "httpx", "pydantic", "langchain-core", "langchain-openai", "instructor", "diskcache")
+PACKAGES = (
+    "recloom",
+    "openai",
+    "httpx",
+    "pydantic",
+    "langchain-core",
+    "langchain-openai",
+    "instructor",
+    "diskcache",
+)
 
 
 def base_url(server: str, latency_ms: int) -> str:

@@ -39,7 +39,10 @@ class Tags(BaseModel):
 
 def inputs(n: int, prefix: str = "i") -> list[dict[str, str]]:
     """``n`` distinct inputs (distinct prompts, so distinct cache keys)."""
-    return [{"id": f"{prefix}{k}", "title": f"Movie number {k} ({1950 + k % 70})", "genres": "Drama"} for k in range(n)]
+    return [
+        {"id": f"{prefix}{k}", "title": f"Movie number {k} ({1950 + k % 70})", "genres": "Drama"}
+        for k in range(n)
+    ]
 
 
 def strict_schema() -> dict[str, Any]:

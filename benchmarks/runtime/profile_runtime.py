@@ -29,7 +29,9 @@ from replay import ReplayBench  # noqa: E402
 
 
 def start_server() -> tuple[subprocess.Popen[str], str]:
-    proc = subprocess.Popen([sys.executable, "server.py"], cwd=HERE, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "server.py"], cwd=HERE, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
     assert proc.stdout is not None
     port = proc.stdout.readline().split()[1]
     return proc, f"http://127.0.0.1:{port}"

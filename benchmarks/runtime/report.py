@@ -90,14 +90,17 @@ def targets(zero: dict[str, Any], slow: dict[str, Any], replay: dict[str, Any]) 
             "overhead_le_0.2ms": mine <= TARGETS["overhead_ms"],
             "below_peers": all(mine < over[p]["cpu_ms"] for p in PEERS if p in over),
             "throughput_fraction": frac.get(name, {}).get("fraction_of_ideal"),
-            "throughput_ge_0.95": frac.get(name, {}).get("fraction_of_ideal", 0) >= TARGETS["throughput_fraction"],
+            "throughput_ge_0.95": frac.get(name, {}).get("fraction_of_ideal", 0)
+            >= TARGETS["throughput_fraction"],
         }
     out["replay_ge_10000_per_s_wall"] = replay["results_per_s_wall"] >= TARGETS["replay_per_s"]
     out["replay_ge_10000_per_s_cpu"] = replay["results_per_s_cpu"] >= TARGETS["replay_per_s"]
     return out
 
 
-def summarize(args: Any, zero: dict[str, Any], slow: dict[str, Any], replay: dict[str, Any]) -> dict[str, Any]:
+def summarize(
+    args: Any, zero: dict[str, Any], slow: dict[str, Any], replay: dict[str, Any]
+) -> dict[str, Any]:
     calls = per_call(zero)
     z = {
         "calls_per_batch": args.n,
@@ -107,8 +110,13 @@ def summarize(args: Any, zero: dict[str, Any], slow: dict[str, Any], replay: dic
         "overhead_vs_" + BASELINE: overheads(calls, BASELINE),
         "overhead_vs_" + FLOOR: overheads(calls, FLOOR),
     }
-    s = {"latency_ms": args.latency_ms, "calls_per_batch": args.n, "concurrency": args.concurrency,
-         "repeats": args.latency_repeats, **throughput(slow, args.concurrency, args.latency_ms)}
+    s = {
+        "latency_ms": args.latency_ms,
+        "calls_per_batch": args.n,
+        "concurrency": args.concurrency,
+        "repeats": args.latency_repeats,
+        **throughput(slow, args.concurrency, args.latency_ms),
+    }
     r = replay_summary(replay)
     return {
         "benchmark": "runtime",
@@ -154,11 +162,14 @@ def table(result: dict[str, Any]) -> str:
         ostr = "(baseline)" if o is None else f"{o['cpu_ms']:+.3f} ms ({o['cpu_ratio']:.2f}x)"
         t = s["contenders"].get(name, {}).get("fraction_of_ideal")
         tstr = "" if t is None else f"{100 * t:.1f} %"
-        lines.append(f"| {name} | {c['cpu_ms_per_call']:.3f} | {ostr} | {c['wall_ms_per_call']:.3f} | {tstr} |")
+        lines.append(
+            f"| {name} | {c['cpu_ms_per_call']:.3f} | {ostr} | {c['wall_ms_per_call']:.3f} | {tstr} |"
+        )
     r = result["replay"]
     lines.append("")
     lines.append(
-        f"Strict replay of {r['entries']:,} cached results: {r['results_per_s_wall']:,.0f} validated results/s "
+        f"Strict replay of {r['entries']:,} cached results: "
+        f"{r['results_per_s_wall']:,.0f} validated results/s "
         f"(wall), {r['results_per_s_cpu']:,.0f}/s (CPU), {r['us_per_result_cpu']} µs CPU per result."
     )
     return "\n".join(lines)

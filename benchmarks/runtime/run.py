@@ -26,11 +26,19 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from report import machine, summarize, table  # noqa: E402
 from bench_venv import ensure_venv  # noqa: E402
+from report import machine, summarize, table  # noqa: E402
 
 RESULT = HERE.parent / "results" / "runtime.json"
-CONTENDERS = ("openai.post", "openai.create", "openai.parse", "langchain", "instructor", "recloom.off", "recloom.rw")
+CONTENDERS = (
+    "openai.post",
+    "openai.create",
+    "openai.parse",
+    "langchain",
+    "instructor",
+    "recloom.off",
+    "recloom.rw",
+)
 
 
 class Proc:
@@ -38,7 +46,9 @@ class Proc:
 
     def __init__(self, cmd: list[str]) -> None:
         env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONUNBUFFERED": "1", "HF_HUB_OFFLINE": "1"}
-        self.p = subprocess.Popen(cmd, cwd=HERE, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env)
+        self.p = subprocess.Popen(
+            cmd, cwd=HERE, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env
+        )
 
     def line(self, prefix: str) -> str:
         assert self.p.stdout is not None
@@ -90,7 +100,8 @@ def rounds(children: dict[str, Proc], repeats: int, **cmd: Any) -> dict[str, lis
         for name in names[rep % len(names) :] + names[: rep % len(names)]:
             out[name].append(measured(children[name], **cmd))
             r = out[name][-1]
-            print(f"  [{cmd['latency_ms']} ms] {name:14s} wall {r['wall_s']:.3f}s cpu {r['cpu_s']:.3f}s load {r['load1']}", flush=True)
+            where = f"[{cmd['latency_ms']} ms] {name:14s}"
+            print(f"  {where} wall {r['wall_s']:.3f}s cpu {r['cpu_s']:.3f}s load {r['load1']}", flush=True)
     return out
 
 
@@ -105,7 +116,9 @@ def replay_runs(proc: Proc, server: str, args: argparse.Namespace) -> dict[str, 
         if r["server_requests"] or r["backends_built"] or r["cached"] != r["n"]:
             raise RuntimeError(f"strict replay touched the backend: {r}")
         runs.append(r)
-        print(f"  replay {r['n']} in {r['wall_s']:.3f}s (cpu {r['cpu_s']:.3f}s) load {r['load1']}", flush=True)
+        print(
+            f"  replay {r['n']} in {r['wall_s']:.3f}s (cpu {r['cpu_s']:.3f}s) load {r['load1']}", flush=True
+        )
     return {"fill": fill, "runs": runs}
 
 
@@ -129,7 +142,9 @@ def main() -> None:
     started = time.time()
     server_proc = Proc([py, "server.py"])
     server = f"http://127.0.0.1:{server_proc.line('PORT ')}"
-    children = {name: Proc([py, "child.py", "--contender", name, "--server", server]) for name in args.contenders}
+    children = {
+        name: Proc([py, "child.py", "--contender", name, "--server", server]) for name in args.contenders
+    }
     replayer = Proc([py, "child.py", "--contender", "recloom.replay", "--server", server])
     try:
         versions = replayer.ask(cmd="versions")
@@ -137,7 +152,12 @@ def main() -> None:
         zero = rounds(children, args.repeats, cmd="run", n=args.n, concurrency=args.concurrency, latency_ms=0)
         print(f"{args.latency_ms} ms latency: {args.latency_repeats} x {args.n} calls", flush=True)
         slow = rounds(
-            children, args.latency_repeats, cmd="run", n=args.n, concurrency=args.concurrency, latency_ms=args.latency_ms
+            children,
+            args.latency_repeats,
+            cmd="run",
+            n=args.n,
+            concurrency=args.concurrency,
+            latency_ms=args.latency_ms,
         )
         print(f"strict replay: {args.replay_repeats} x {args.replay_n} cached inputs", flush=True)
         replay = replay_runs(replayer, server, args)

@@ -125,7 +125,9 @@ async def serve(port: int) -> None:
     server = await loop.create_server(Handler, "127.0.0.1", port, backlog=1024)
     print(f"PORT {server.sockets[0].getsockname()[1]}", flush=True)
     stop = asyncio.Event()
-    threading.Thread(target=lambda: (sys.stdin.read(), loop.call_soon_threadsafe(stop.set)), daemon=True).start()
+    threading.Thread(
+        target=lambda: (sys.stdin.read(), loop.call_soon_threadsafe(stop.set)), daemon=True
+    ).start()
     async with server:
         await stop.wait()
 
