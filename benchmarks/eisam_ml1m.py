@@ -53,7 +53,7 @@ def args() -> argparse.Namespace:
     p.add_argument("--rules", nargs="+", default=list(RULES), choices=RULES)
     p.add_argument("--max-train", type=int, default=16384)
     p.add_argument("--max-valid", type=int, default=2000)
-    p.add_argument("--epochs", type=int, default=4)
+    p.add_argument("--epochs", type=int, default=3)
     p.add_argument("--batch-size", type=int, default=256)
     p.add_argument("--lr", type=float, default=1e-3)
     p.add_argument("--probe-sequences", type=int, default=1000)
