@@ -212,7 +212,8 @@ def results_markdown(doc: dict[str, Any]) -> str:
         f"DPP θ = {cfg['dpp']['dpp_theta']} on {cfg['rerank_similarity']}-embedding cosine, 10·k candidates. "
         f"Agent backend: **{doc['backend']['label']}**.",
         "",
-        f"Mean ± std over seeds {doc['seeds']} (LightGCN):",
+        f"Mean ± std over seeds {[r['seed'] for k, r in runs.items() if k.startswith('lightgcn-')]} "
+        "(LightGCN):",
         "",
         head,
         *[_row(m, doc["lightgcn_mean"][m], doc["lightgcn_std"][m]) for m in doc["lightgcn_mean"]],
