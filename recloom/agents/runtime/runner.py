@@ -26,6 +26,7 @@ from recloom.agents.backends.base import Backend
 from recloom.agents.runtime.calls import CallEngine
 from recloom.agents.runtime.config import RuntimeConfig
 from recloom.agents.runtime.executor import Executor, Job, LocalExecutor, RunSpec
+from recloom.agents.runtime.gc_batch import batch_gc
 from recloom.agents.runtime.manifest import FAILURES, OUTPUTS, backend_label, build_manifest
 from recloom.agents.runtime.outcome import Outcome
 from recloom.agents.runtime.progress import Progress
@@ -73,6 +74,17 @@ class Runner:
         *,
         run_dir: str | Path | None = None,
         run_id: str | None = None,
+    ) -> RunResult:
+        with batch_gc():  # a batch's objects are long-lived: collect in larger steps (gc_batch.py)
+            return await self._arun(task, inputs, run_dir=run_dir, run_id=run_id)
+
+    async def _arun(
+        self,
+        task: Task[Any, Any] | str,
+        inputs: Sequence[Any],
+        *,
+        run_dir: str | Path | None,
+        run_id: str | None,
     ) -> RunResult:
         task = get_task(task) if isinstance(task, str) else task
         started, started_at = time.perf_counter(), time.strftime("%Y-%m-%dT%H:%M:%S%z")
