@@ -165,6 +165,14 @@ def table(result: dict[str, Any]) -> str:
         lines.append(
             f"| {name} | {c['cpu_ms_per_call']:.3f} | {ostr} | {c['wall_ms_per_call']:.3f} | {tstr} |"
         )
+    base = z["per_call"].get("recloom.off", {}).get("cpu_ms_per_call")
+    if base:
+        ratios = ", ".join(
+            f"{name} {c['cpu_ms_per_call'] / base:.2f}x"
+            for name, c in z["per_call"].items()
+            if not name.startswith("recloom")
+        )
+        lines += ["", f"Client CPU per call relative to recloom (cache off): {ratios}."]
     r = result["replay"]
     lines.append("")
     lines.append(
@@ -173,3 +181,11 @@ def table(result: dict[str, Any]) -> str:
         f"(wall), {r['results_per_s_cpu']:,.0f}/s (CPU), {r['us_per_result_cpu']} µs CPU per result."
     )
     return "\n".join(lines)
+
+
+if __name__ == "__main__":  # print the table of a results file: python report.py results/runtime.json
+    import json
+    import sys
+
+    with open(sys.argv[1], encoding="utf-8") as fh:
+        print(table(json.load(fh)))
