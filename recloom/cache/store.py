@@ -28,7 +28,7 @@ import diskcache
 from recloom.cache import maintenance
 from recloom.cache.fs import filesystem_type, is_network_filesystem
 from recloom.cache.keys import KeyMaterial, diff_material
-from recloom.cache.layout import GEN_PREFIX, SCHEMA_PREFIX, entry_of, material_of, tag
+from recloom.cache.layout import GEN_PREFIX, SCHEMA_PREFIX, entry_of, entry_rows, material_of, tag, write_rows
 from recloom.errors import CacheError
 
 log = logging.getLogger(__name__)
@@ -153,10 +153,9 @@ class CacheStore:
             live = [k for k in keys if k is not None]
             try:
                 if live:
+                    rows = [row for key in live for row in entry_rows(key, *self._pending[key])]
                     with self._db.transact(retry=True):
-                        for key in live:
-                            entry, material = self._pending[key]
-                            self._set(key, entry, material)
+                        write_rows(self._db, rows, time.time())
             except BaseException as exc:  # surfaced by the next put_later / flush
                 self._writer_error = exc
             finally:
@@ -175,11 +174,9 @@ class CacheStore:
             raise CacheError(f"cache writer for {self.directory} failed: {self._writer_error}")
 
     def _set(self, key: str, entry: Mapping[str, Any], material: Mapping[str, Any]) -> None:
-        value = json.dumps(entry, ensure_ascii=False) + "\n" + json.dumps(material, ensure_ascii=False)
         with self._db.transact(retry=True):
-            self._db.set(key, value, tag=tag(str(material["task"]), str(entry["input_id"])))
-            if entry.get("generation_key"):
-                self._db.set(GEN_PREFIX + str(entry["generation_key"]), key)
+            for row_key, value, row_tag in entry_rows(key, entry, material):
+                self._db.set(row_key, value, tag=row_tag)
 
     def get_equivalent(self, material: KeyMaterial) -> tuple[str, dict[str, Any]] | None:
         """An entry generated from the same prompt (same generation key) under another task
