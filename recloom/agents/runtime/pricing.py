@@ -25,6 +25,7 @@ FREE_BACKENDS = frozenset({"local", "vllm", "vllm-server"})
 class PriceTable:
     def __init__(self, prices: Mapping[str, Mapping[str, float]]) -> None:
         self._prices = {k: dict(v) for k, v in prices.items() if not k.startswith("_")}
+        self._matched: dict[str, Mapping[str, float] | None] = {}  # model -> its entry (every call asks)
 
     @classmethod
     def load(cls, extra_file: str | Path | None = None) -> PriceTable:
@@ -35,10 +36,17 @@ class PriceTable:
         return cls(prices)
 
     def price(self, model: str) -> Mapping[str, float] | None:
+        try:
+            return self._matched[model]
+        except KeyError:
+            pass
         if model in self._prices:
-            return self._prices[model]
-        matches = [name for name in self._prices if model.startswith(name)]
-        return self._prices[max(matches, key=len)] if matches else None
+            entry: Mapping[str, float] | None = self._prices[model]
+        else:
+            matches = [name for name in self._prices if model.startswith(name)]
+            entry = self._prices[max(matches, key=len)] if matches else None
+        self._matched[model] = entry
+        return entry
 
     def cost(self, backend: str, model: str, usage: Usage) -> float | None:
         if backend in FREE_BACKENDS:
