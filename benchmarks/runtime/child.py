@@ -31,6 +31,8 @@ PACKAGES = (
     "recloom",
     "openai",
     "httpx",
+    "httpx2",
+    "httpcore2",
     "pydantic",
     "langchain-core",
     "langchain-openai",
